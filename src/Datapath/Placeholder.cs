@@ -1,0 +1,2 @@
+namespace NetFabric.Datapath; /// <summary>x</summary>
+public static class Placeholder {}

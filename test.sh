@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every NetFabric test: installs the system packages the tests drive (only
+# when missing), builds the solution, runs all test projects, and ends with one
+# plain line "N passed, N failed[, N skipped]" computed from the result files.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Real peers the tests use: tshark decodes what we emit.
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2
+    exit 2
+  fi
+  echo "test.sh: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results="artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build NetFabric.sln -c Release -nologo -v minimal
+
+status=0
+dotnet test --solution NetFabric.sln -c Release --no-build \
+  --results-directory "$results" --report-xunit-ctrf || status=$?
+
+# Count from the CTRF reports, not from dotnet test's own summary.
+python3 - "$results" <<'PY'
+import json, pathlib, sys
+passed = failed = skipped = 0
+reports = list(pathlib.Path(sys.argv[1]).rglob("*.ctrf"))
+for report in reports:
+    summary = json.loads(report.read_text())["results"]["summary"]
+    passed += summary.get("passed", 0)
+    failed += summary.get("failed", 0)
+    skipped += summary.get("skipped", 0) + summary.get("pending", 0)
+if not reports:
+    failed += 1
+    print("test.sh: no test result files were written", file=sys.stderr)
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
