@@ -1,2 +1,0 @@
-namespace NetFabric.Datapath; /// <summary>x</summary>
-public static class Placeholder {}
