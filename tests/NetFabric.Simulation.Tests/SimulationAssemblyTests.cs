@@ -1,2 +1,0 @@
-namespace NetFabric.Simulation.Tests;
-public class SimulationAssemblyTests { [Fact] public void Placeholder() => Assert.True(true); }
