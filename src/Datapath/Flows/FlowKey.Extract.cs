@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NetFabric.Datapath.Protocols;
 
 namespace NetFabric.Datapath.Flows;
@@ -12,8 +13,14 @@ public partial struct FlowKey
     /// a truncated or malformed frame yields a key whose <see cref="Layers"/> says how far parsing got,
     /// with <see cref="Malformed"/> set when an announced layer could not be read.
     /// </summary>
+    /// <remarks>
+    /// This is the one place that reads headers without the <c>Protocols</c> views: every packet pays for it,
+    /// so it validates each layer's length once and then reads at fixed offsets with no further bounds checks.
+    /// Each check mirrors the corresponding view's <c>TryRead</c> (Ethernet with up to two tags, IPv4 IHL and
+    /// total length, TCP data offset, UDP length); the PacketDotNet agreement and robustness properties in the
+    /// tests hold the two in step. IPv6 extension headers are walked by <see cref="Ipv6Header.TryWalkExtensions"/>.
+    /// </remarks>
     /// <returns>The layers parsed (same as <see cref="Layers"/>).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FlowKeyLayers Extract(ReadOnlySpan<byte> frame, uint inPort, in TunnelMetadata tunnel, out FlowKey key)
     {
         key = default;
@@ -22,29 +29,47 @@ public partial struct FlowKey
         key.TunnelSource = tunnel.Source;
         key.TunnelDestination = tunnel.Destination;
 
-        if (!EthernetHeader.TryRead(frame, out var ethernet))
+        int length = frame.Length;
+        if (length < EthernetHeader.Length)
         {
-            key.Malformed = frame.Length > 0;
-            return key.Layers = FlowKeyLayers.None;
+            key.Malformed = length > 0;
+            return FlowKeyLayers.None;
         }
-        key.EthernetDestination = ethernet.Destination;
-        key.EthernetSource = ethernet.Source;
-        key.EtherType = ethernet.EtherType;
-        if (ethernet.TagCount > 0) key.VlanTci = (ushort)(ethernet.VlanTci | EthernetHeader.TagPresent);
-        if (ethernet.TagCount > 1) key.OuterVlanTci = (ushort)(ethernet.OuterVlanTci | EthernetHeader.TagPresent);
+        ref byte bytes = ref MemoryMarshal.GetReference(frame);
+        // Two overlapping 8-byte big-endian loads give both MACs (the frame has at least 14 bytes).
+        key.EthernetDestination = new MacAddress(ReadUInt64(ref bytes, 0) >> 16);
+        key.EthernetSource = new MacAddress(ReadUInt64(ref bytes, 6) >> 16);
+        ushort type = ReadUInt16(ref bytes, 12);
+        int offset = EthernetHeader.Length;
+        if (type is Protocols.EtherType.Vlan or Protocols.EtherType.QinQ)
+        {
+            if (length < offset + EthernetHeader.VlanTagLength) return MarkMalformed(ref key, FlowKeyLayers.None);
+            ushort tci = ReadUInt16(ref bytes, offset);
+            type = ReadUInt16(ref bytes, offset + 2);
+            offset += EthernetHeader.VlanTagLength;
+            if (type is Protocols.EtherType.Vlan or Protocols.EtherType.QinQ)
+            {
+                if (length < offset + EthernetHeader.VlanTagLength) return MarkMalformed(ref key, FlowKeyLayers.None);
+                key.OuterVlanTci = (ushort)(tci | EthernetHeader.TagPresent);
+                tci = ReadUInt16(ref bytes, offset);
+                type = ReadUInt16(ref bytes, offset + 2);
+                offset += EthernetHeader.VlanTagLength;
+            }
+            key.VlanTci = (ushort)(tci | EthernetHeader.TagPresent);
+        }
+        key.EtherType = type;
         key.Layers = FlowKeyLayers.Ethernet;
 
-        var payload = ethernet.Payload;
-        switch (ethernet.EtherType)
+        switch (type)
         {
             case Protocols.EtherType.IPv4:
-                ExtractIpv4(payload, ref key);
+                ExtractIpv4(ref bytes, offset, length, ref key);
                 break;
             case Protocols.EtherType.IPv6:
-                ExtractIpv6(payload, ref key);
+                ExtractIpv6(ref bytes, offset, length, frame, ref key);
                 break;
             case Protocols.EtherType.Arp:
-                ExtractArp(payload, ref key);
+                ExtractArp(frame.Slice(offset), ref key);
                 break;
         }
         return key.Layers;
@@ -55,44 +80,68 @@ public partial struct FlowKey
         Extract(frame, inPort, TunnelMetadata.None, out key);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ExtractIpv4(ReadOnlySpan<byte> packet, ref FlowKey key)
+    private static void ExtractIpv4(ref byte bytes, int offset, int length, ref FlowKey key)
     {
-        if (!Ipv4Header.TryRead(packet, out var ip))
+        // Same checks as Ipv4Header.TryRead.
+        if (length - offset < Ipv4Header.MinimumLength)
         {
             key.Malformed = true;
             return;
         }
-        key.NetworkSource = new IPv6Address(0, ip.Source.Value);
-        key.NetworkDestination = new IPv6Address(0, ip.Destination.Value);
-        key.NetworkProtocol = ip.Protocol;
-        key.NetworkTos = ip.TypeOfService;
-        key.NetworkTtl = ip.TimeToLive;
-        key.Layers = FlowKeyLayers.Network;
-        if (ip.IsFragment)
+        int versionIhl = Unsafe.Add(ref bytes, offset);
+        int headerLength = (versionIhl & 0x0F) * 4;
+        int totalLength = ReadUInt16(ref bytes, offset + 2);
+        if ((versionIhl >> 4) != 4 || headerLength < Ipv4Header.MinimumLength || headerLength > length - offset || totalLength < headerLength)
         {
-            if (ip.FragmentOffset != 0)
+            key.Malformed = true;
+            return;
+        }
+        key.NetworkSource = new IPv6Address(0, ReadUInt32(ref bytes, offset + 12));
+        key.NetworkDestination = new IPv6Address(0, ReadUInt32(ref bytes, offset + 16));
+        key.NetworkTos = Unsafe.Add(ref bytes, offset + 1);
+        key.NetworkTtl = Unsafe.Add(ref bytes, offset + 8);
+        byte protocol = Unsafe.Add(ref bytes, offset + 9);
+        key.NetworkProtocol = protocol;
+        key.Layers = FlowKeyLayers.Network;
+        int fragment = ReadUInt16(ref bytes, offset + 6) & 0x3FFF;
+        if (fragment != 0)
+        {
+            if ((fragment & 0x1FFF) != 0)
             {
                 key.Fragment = FlowFragment.Later;
                 return;
             }
             key.Fragment = FlowFragment.First;
         }
-        ExtractTransport(ip.Protocol, ip.Payload, ref key);
+        int end = Math.Min(offset + totalLength, length);
+        ExtractTransport(protocol, ref bytes, offset + headerLength, end, ref key);
     }
 
-    private static void ExtractIpv6(ReadOnlySpan<byte> packet, ref FlowKey key)
+    private static void ExtractIpv6(ref byte bytes, int offset, int length, ReadOnlySpan<byte> frame, ref FlowKey key)
     {
-        if (!Ipv6Header.TryRead(packet, out var ip))
+        // Same checks as Ipv6Header.TryRead.
+        if (length - offset < Ipv6Header.Length || (Unsafe.Add(ref bytes, offset) >> 4) != 6)
         {
             key.Malformed = true;
             return;
         }
-        key.NetworkSource = ip.Source;
-        key.NetworkDestination = ip.Destination;
-        key.NetworkTos = ip.TrafficClass;
-        key.NetworkTtl = ip.HopLimit;
-        key.Ipv6FlowLabel = ip.FlowLabel;
+        uint first = ReadUInt32(ref bytes, offset);
+        key.NetworkTos = (byte)(first >> 20);
+        key.Ipv6FlowLabel = first & 0x000F_FFFF;
+        key.NetworkTtl = Unsafe.Add(ref bytes, offset + 7);
+        key.NetworkSource = new IPv6Address(ReadUInt64(ref bytes, offset + 8), ReadUInt64(ref bytes, offset + 16));
+        key.NetworkDestination = new IPv6Address(ReadUInt64(ref bytes, offset + 24), ReadUInt64(ref bytes, offset + 32));
         key.Layers = FlowKeyLayers.Network;
+        int end = Math.Min(offset + Ipv6Header.Length + ReadUInt16(ref bytes, offset + 4), length);
+        byte next = Unsafe.Add(ref bytes, offset + 6);
+        if (next is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.IcmpV6)
+        {
+            // The common case: no extension headers to walk.
+            key.NetworkProtocol = next;
+            ExtractTransport(next, ref bytes, offset + Ipv6Header.Length, end, ref key);
+            return;
+        }
+        Ipv6Header.TryRead(frame.Slice(offset), out var ip);
         bool complete = ip.TryWalkExtensions(out var walk);
         key.NetworkProtocol = walk.UpperLayerProtocol;
         if (walk.IsFragment) key.Fragment = walk.FragmentOffset != 0 ? FlowFragment.Later : FlowFragment.First;
@@ -102,50 +151,64 @@ public partial struct FlowKey
             return;
         }
         if (key.Fragment == FlowFragment.Later) return;
-        int end = Ipv6Header.Length + ip.Payload.Length;
-        ExtractTransport(walk.UpperLayerProtocol, packet.Slice(walk.UpperLayerOffset, end - walk.UpperLayerOffset), ref key);
+        ExtractTransport(walk.UpperLayerProtocol, ref bytes, offset + walk.UpperLayerOffset, end, ref key);
     }
 
+    /// Keys the transport header between <paramref name="offset"/> and <paramref name="end"/> (the end of the IP payload present).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ExtractTransport(byte protocol, ReadOnlySpan<byte> segment, ref FlowKey key)
+    private static void ExtractTransport(byte protocol, ref byte bytes, int offset, int end, ref FlowKey key)
     {
+        int available = end - offset;
         switch (protocol)
         {
             case IpProtocol.Udp:
-                if (!UdpHeader.TryRead(segment, out var udp)) break;
-                key.TransportSource = udp.SourcePort;
-                key.TransportDestination = udp.DestinationPort;
+                // Same checks as UdpHeader.TryRead.
+                if (available < UdpHeader.Length || ReadUInt16(ref bytes, offset + 4) < UdpHeader.Length) break;
+                key.TransportSource = ReadUInt16(ref bytes, offset);
+                key.TransportDestination = ReadUInt16(ref bytes, offset + 2);
                 key.Layers = FlowKeyLayers.Transport;
                 return;
             case IpProtocol.Tcp:
-                if (!TcpHeader.TryRead(segment, out var tcp)) break;
-                key.TransportSource = tcp.SourcePort;
-                key.TransportDestination = tcp.DestinationPort;
-                key.TcpFlags = (ushort)tcp.Flags;
+                // Same checks as TcpHeader.TryRead.
+                if (available < TcpHeader.MinimumLength) break;
+                int dataOffset = (Unsafe.Add(ref bytes, offset + 12) >> 4) * 4;
+                if (dataOffset < TcpHeader.MinimumLength || dataOffset > available) break;
+                key.TransportSource = ReadUInt16(ref bytes, offset);
+                key.TransportDestination = ReadUInt16(ref bytes, offset + 2);
+                key.TcpFlags = (ushort)(ReadUInt16(ref bytes, offset + 12) & 0x01FF);
                 key.Layers = FlowKeyLayers.Transport;
                 return;
             case IpProtocol.Icmp:
-                if (segment.Length < IcmpV4Header.Length) break;
-                key.TransportSource = segment[0];
-                key.TransportDestination = segment[1];
+                if (available < IcmpV4Header.Length) break;
+                key.TransportSource = Unsafe.Add(ref bytes, offset);
+                key.TransportDestination = Unsafe.Add(ref bytes, offset + 1);
                 key.Layers = FlowKeyLayers.Transport;
                 return;
             case IpProtocol.IcmpV6:
-                if (!IcmpV6Header.TryRead(segment, out var icmp6)) break;
-                key.TransportSource = icmp6.Type;
-                key.TransportDestination = icmp6.Code;
-                key.Layers = FlowKeyLayers.Transport;
-                if (icmp6.IsNeighborDiscovery && icmp6.TryGetLinkLayerAddress(out var lla))
-                {
-                    if (icmp6.Type == IcmpV6Header.TypeNeighborSolicitation) key.ArpSourceHardware = lla;
-                    else key.ArpTargetHardware = lla;
-                }
+                ExtractIcmpV6(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bytes, offset), Math.Max(available, 0)), ref key);
                 return;
             default:
                 // A protocol NetFabric does not key on: the network layer is the last one.
                 return;
         }
         key.Malformed = true;
+    }
+
+    private static void ExtractIcmpV6(ReadOnlySpan<byte> message, ref FlowKey key)
+    {
+        if (!IcmpV6Header.TryRead(message, out var icmp))
+        {
+            key.Malformed = true;
+            return;
+        }
+        key.TransportSource = icmp.Type;
+        key.TransportDestination = icmp.Code;
+        key.Layers = FlowKeyLayers.Transport;
+        if (icmp.IsNeighborDiscovery && icmp.TryGetLinkLayerAddress(out var linkLayer))
+        {
+            if (icmp.Type == IcmpV6Header.TypeNeighborSolicitation) key.ArpSourceHardware = linkLayer;
+            else key.ArpTargetHardware = linkLayer;
+        }
     }
 
     private static void ExtractArp(ReadOnlySpan<byte> packet, ref FlowKey key)
@@ -164,4 +227,25 @@ public partial struct FlowKey
         key.ArpTargetHardware = arp.TargetHardwareAddress;
         key.Layers = FlowKeyLayers.Network;
     }
+
+    private static FlowKeyLayers MarkMalformed(ref FlowKey key, FlowKeyLayers layers)
+    {
+        // A VLAN tag announced but cut off: keep the MACs, but no EtherType is known.
+        key.Malformed = true;
+        key.Layers = layers;
+        return layers;
+    }
+
+    // Unchecked big-endian loads: callers have checked that offset + size <= the frame's length.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort ReadUInt16(ref byte bytes, int offset) =>
+        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref bytes, offset)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ReadUInt32(ref byte bytes, int offset) =>
+        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref bytes, offset)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadUInt64(ref byte bytes, int offset) =>
+        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, offset)));
 }

@@ -211,6 +211,41 @@ public class FlowKeyTests
             }
         });
 
+    /// Header bytes set to values that sit on the parsers' boundaries (version nibbles, minimum lengths, protocols).
+    private static readonly Gen<byte> BoundaryByte = Gen.OneOf(
+        Gen.Elements<byte>(0, 1, 2, 4, 5, 6, 7, 8, 9, 17, 19, 20, 0x3F, 0x40, 0x44, 0x45, 0x4F, 0x50, 0x60, 0x80, 0xFF, 58, 44, 43, 60, 51, 0x81, 0x88, 0xA8),
+        ArbMap.Default.GeneratorFor<byte>());
+
+    [Property(MaxTest = 2000)]
+    public Property Extraction_equals_the_view_based_reference_on_every_truncation_and_mutation() =>
+        Prop.ForAll(FrameModel.Arbitrary(), Arb.From(Gen.ArrayOf(Gen.Zip(Gen.Choose(12, 80), BoundaryByte), 3)), (model, mutations) =>
+        {
+            var frame = model.Build();
+            // Corrupt header bytes (the first 80 hold every header of the generated frames), then try every length.
+            foreach (var (position, value) in mutations) frame[position % frame.Length] = value;
+            var tunnel = new TunnelMetadata(9, new IPv4Address(1), new IPv4Address(2));
+            for (int length = 0; length <= frame.Length; length++)
+            {
+                FlowKey.Extract(frame.AsSpan(0, length), 4, tunnel, out var key);
+                var expected = ReferenceFlowKey.Extract(frame.AsSpan(0, length), 4, tunnel);
+                Assert.True(expected == key, $"length {length}:\n  expected {expected}\n  actual   {key}");
+            }
+        });
+
+    [Property(MaxTest = 2000)]
+    public void Extraction_equals_the_view_based_reference_on_arbitrary_bytes_behind_an_IP_EtherType(byte[] tail, bool ipv6, bool tagged)
+    {
+        var frame = new byte[18 + tail.Length];
+        int offset = tagged ? 16 : 12;
+        if (tagged) { frame[12] = 0x81; frame[13] = 0x00; }
+        frame[offset] = ipv6 ? (byte)0x86 : (byte)0x08;
+        frame[offset + 1] = ipv6 ? (byte)0xDD : (byte)0x00;
+        tail.CopyTo(frame, offset + 2);
+        if (tail.Length > 0) frame[offset + 2] = ipv6 ? (byte)(0x60 | (tail[0] & 0x0F)) : (byte)(0x40 | (tail[0] & 0x0F));
+        FlowKey.Extract(frame, 1, out var key);
+        Assert.Equal(ReferenceFlowKey.Extract(frame, 1, TunnelMetadata.None), key);
+    }
+
     private static string Mac(PhysicalAddress address) =>
         string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2")));
 }
