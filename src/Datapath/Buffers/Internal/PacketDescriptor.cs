@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace NetFabric.Datapath.Buffers.Internal;
+
+/// The native bookkeeping of one packet buffer, in front of its bytes. A <see cref="PacketBuffer"/> is a
+/// pointer to one of these. Kept blittable and fixed-layout so a native port (DPDK) can host it in an mbuf's
+/// private area and point <see cref="Buffer"/> at the mbuf's data room: the worker then sees mbufs as buffers.
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct PacketDescriptor
+{
+    public const int StateFree = 0;
+    public const int StateOwned = 1;
+
+    /// Start of the buffer: headroom, then the frame at <see cref="DataOffset"/>.
+    public byte* Buffer;
+    /// The native object behind the buffer (an rte_mbuf*), or 0 for pool buffers.
+    public nint Native;
+    public int DataOffset;
+    public int Length;
+    public int Capacity;
+    /// Index in the owning pool's descriptor array.
+    public int Index;
+    public int State;
+    public ushort PoolId;
+    public ushort Reserved;
+    public uint InPort;
+    public uint FlowHash;
+    public ulong TunnelId;
+    public uint TunnelSource;
+    public uint TunnelDestination;
+    public long Timestamp;
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using NetFabric.Datapath.Actions;
+
+namespace NetFabric.Datapath.Flows;
+
+/// <summary>
+/// One cached flow: its match, priority, action program, invalidation tags, timeouts and statistics. Created by
+/// <see cref="MegaflowClassifier.Insert"/>; immutable except for the statistics, the last-used time and
+/// <see cref="IsAlive"/>, which workers and the classifier update without locks. A reader that got an entry from
+/// a lookup may keep executing it after it died (the next lookup will not return it): that is the cache's
+/// consistency model, as in Open vSwitch.
+/// </summary>
+public sealed class FlowEntry
+{
+    private readonly ulong[] _tags;
+    private long _packets;
+    private long _bytes;
+    private long _lastUsed;
+    private volatile bool _alive = true;
+
+    internal FlowEntry(in FlowMatch match, int priority, ActionProgram actions, ReadOnlySpan<ulong> tags, FlowTimeouts timeouts, long now, long sequence)
+    {
+        Match = match;
+        Priority = priority;
+        Actions = actions;
+        _tags = tags.ToArray();
+        Timeouts = timeouts;
+        Created = now;
+        _lastUsed = now;
+        Sequence = sequence;
+        Hash = match.Mask.Hash(match.Key);
+    }
+
+    /// <summary>The packets this flow covers.</summary>
+    public FlowMatch Match { get; }
+
+    /// <summary>Higher wins when several live flows cover a key (see <see cref="MegaflowClassifier"/>).</summary>
+    public int Priority { get; }
+
+    /// <summary>What to do with a covered packet.</summary>
+    public ActionProgram Actions { get; }
+
+    /// <summary>The invalidation tags: ids of the devices and state entries this decision relied on.</summary>
+    public ReadOnlySpan<ulong> Tags => _tags;
+
+    /// <summary>When the flow expires.</summary>
+    public FlowTimeouts Timeouts { get; }
+
+    /// <summary>Installation time (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long Created { get; }
+
+    /// <summary>Installation order: later installs have larger numbers.</summary>
+    public long Sequence { get; }
+
+    /// <summary>The hash of <see cref="Match"/> under its mask (what the classifier's table is keyed by).</summary>
+    public ulong Hash { get; }
+
+    /// <summary>Last time a packet matched (a <see cref="Stopwatch"/> timestamp; racy, monotonic enough for ageing).</summary>
+    public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>Packets that matched.</summary>
+    public long Packets => Volatile.Read(ref _packets);
+
+    /// <summary>Bytes of those packets.</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
+
+    /// <summary>False once the flow was removed, evicted, expired or invalidated; exact-match caches check it.</summary>
+    public bool IsAlive => _alive;
+
+    /// <summary>
+    /// Records <paramref name="packets"/> hits totalling <paramref name="bytes"/> at <paramref name="now"/>. Workers call
+    /// it once per batch per entry, so the interlocked cost is paid per batch, not per packet.
+    /// </summary>
+    public void RecordHits(int packets, long bytes, long now)
+    {
+        Interlocked.Add(ref _packets, packets);
+        Interlocked.Add(ref _bytes, bytes);
+        if (now > Volatile.Read(ref _lastUsed)) Volatile.Write(ref _lastUsed, now);
+    }
+
+    /// <summary>True when a timeout has passed at <paramref name="now"/>.</summary>
+    public bool IsExpired(long now)
+    {
+        long idle = Timeouts.Idle.Ticks == 0 ? 0 : ToTimestamp(Timeouts.Idle);
+        long hard = Timeouts.Hard.Ticks == 0 ? 0 : ToTimestamp(Timeouts.Hard);
+        return (idle != 0 && now - LastUsed >= idle) || (hard != 0 && now - Created >= hard);
+    }
+
+    internal void Kill() => _alive = false;
+
+    private static long ToTimestamp(TimeSpan span) => (long)(span.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+
+    /// <summary>The match, priority and statistics, for diagnostics.</summary>
+    public override string ToString() => $"{Match} priority={Priority} packets={Packets} bytes={Bytes}{(IsAlive ? "" : " (dead)")}";
+}
