@@ -5,11 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Real peers the tests use: tshark decodes what we emit.
+# Real peers the tests use: tshark decodes what we emit; iproute2 builds network namespaces;
+# ping and python3 are the kernel-side traffic sources inside them.
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+# Without ethtool the veths keep checksum offload on and hand raw sockets UDP/TCP frames whose checksums
+# the kernel never filled in; the namespace fixture turns offloads off with it.
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
+[ -x /usr/bin/python3 ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2

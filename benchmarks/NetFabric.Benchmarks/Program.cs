@@ -1,5 +1,11 @@
 using BenchmarkDotNet.Running;
+using NetFabric.Benchmarks.Throughput;
 
-// Run all: dotnet run -c Release --project benchmarks/NetFabric.Benchmarks -- --filter '*'
-// Pick one: --filter '*FlowKeyExtraction*'. See benchmarks/README.md for recorded figures.
+// Per-operation suites (BenchmarkDotNet):
+//   dotnet run -c Release --project benchmarks/NetFabric.Benchmarks -- --filter '*'
+// The throughput harness (Mpps through a running pipeline, flow installs per second):
+//   dotnet run -c Release --project benchmarks/NetFabric.Benchmarks -- throughput [--seconds N]
+// See benchmarks/README.md for recorded figures.
+if (args.Length > 0 && args[0] == "throughput") return ThroughputHarness.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

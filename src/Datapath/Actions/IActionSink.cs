@@ -14,6 +14,10 @@ public interface IActionSink
     /// <summary>Give <paramref name="packet"/> to the flow resolver (e.g. its TTL would expire, or the program asks for it).</summary>
     void ToResolver(PacketBuffer packet, ResolverReason reason);
 
-    /// <summary>Discard <paramref name="packet"/> (counted by reason).</summary>
+    /// <summary>
+    /// Discard <paramref name="packet"/> (counted by reason). With <see cref="DropReason.NoBuffer"/> the packet may be
+    /// the null handle (<see cref="PacketBuffer.IsNull"/>): a copy for an output that could not be made, so there is
+    /// nothing to release (<see cref="PacketBuffer.Release"/> on it does nothing) but the drop still counts.
+    /// </summary>
     void Drop(PacketBuffer packet, DropReason reason);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NetFabric.Datapath.Actions;
+using NetFabric.Datapath.Flows.Internal;
 
 namespace NetFabric.Datapath.Flows;
 
@@ -12,30 +13,36 @@ namespace NetFabric.Datapath.Flows;
 /// </summary>
 public sealed class FlowEntry
 {
+    // The masked key; the mask and priority live in a shape shared by every entry of the subtable.
+    private readonly FlowKey _key;
+    private readonly FlowShape _shape;
     private readonly ulong[] _tags;
     private long _packets;
     private long _bytes;
     private long _lastUsed;
     private volatile bool _alive = true;
 
-    internal FlowEntry(in FlowMatch match, int priority, ActionProgram actions, ReadOnlySpan<ulong> tags, FlowTimeouts timeouts, long now, long sequence)
+    internal FlowEntry(FlowShape shape, in FlowKey maskedKey, ulong hash, ActionProgram actions, ReadOnlySpan<ulong> tags, FlowTimeouts timeouts, long now, long sequence)
     {
-        Match = match;
-        Priority = priority;
+        _shape = shape;
+        _key = maskedKey;
+        Hash = hash;
         Actions = actions;
         _tags = tags.ToArray();
         Timeouts = timeouts;
         Created = now;
         _lastUsed = now;
         Sequence = sequence;
-        Hash = match.Mask.Hash(match.Key);
     }
 
-    /// <summary>The packets this flow covers.</summary>
-    public FlowMatch Match { get; }
+    /// <summary>The packets this flow covers. Builds the match from the key and the shared mask: prefer <see cref="Covers"/> on hot paths.</summary>
+    public FlowMatch Match => new(_key, _shape.Mask);
 
     /// <summary>Higher wins when several live flows cover a key (see <see cref="MegaflowClassifier"/>).</summary>
-    public int Priority { get; }
+    public int Priority => _shape.Priority;
+
+    /// <summary>True when <paramref name="key"/> agrees with the flow's match on every matched bit. Allocation-free.</summary>
+    public bool Covers(in FlowKey key) => _shape.Covers(key, _key);
 
     /// <summary>What to do with a covered packet.</summary>
     public ActionProgram Actions { get; }
@@ -87,6 +94,19 @@ public sealed class FlowEntry
     }
 
     internal void Kill() => _alive = false;
+
+    // The masked key in place (112 bytes: not copied on the lookup path).
+    internal ref readonly FlowKey Key => ref _key;
+
+    // Classifier bookkeeping, written only under the classifier's write lock; the references are cleared when the
+    // entry is taken out, so a dead entry pins nothing but its shape.
+    // The subtable holding the entry while it is installed; null once it has been taken out.
+    internal Subtable? Owner;
+    // Position in the classifier's dense array of live entries (eviction sampling, expiry scans).
+    internal int LiveIndex;
+    // Other subtables of the same priority holding (or possibly holding) an entry that covers a key this one covers;
+    // null when none did at install time. See MegaflowClassifier's remarks on overlap tracking.
+    internal Subtable[]? OverlapPartners;
 
     private static long ToTimestamp(TimeSpan span) => (long)(span.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
 

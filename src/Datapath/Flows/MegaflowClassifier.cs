@@ -1,96 +1,581 @@
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NetFabric.Datapath.Actions;
+using NetFabric.Datapath.Flows.Internal;
 
 namespace NetFabric.Datapath.Flows;
 
-// STUB: the lead's placeholder (a locked linear list) so the pipeline compiles; the classifier engineer
-// replaces this file with the tuple-space implementation, keeping the public API.
-/// <summary>The megaflow cache: wildcard flows looked up by tuple-space search.</summary>
+/// <summary>
+/// The megaflow cache: wildcard flows found by tuple-space search, as in Open vSwitch's userspace classifier
+/// (dpcls). Flows are grouped into subtables, one per distinct (<see cref="FlowMask"/>, priority) pair; each
+/// subtable is a hash table of the flows' masked keys, so a lookup costs one hash and one probe per subtable
+/// searched, whatever the number of flows.
+/// </summary>
+/// <remarks>
+/// <para><b>Precedence.</b> Among the live flows covering a key, the one with the highest
+/// <see cref="FlowEntry.Priority"/> wins; among equal priorities the most recently installed one (highest
+/// <see cref="FlowEntry.Sequence"/>) wins. Installing a match identical to a live flow's (same mask, same masked
+/// key, same priority) replaces that flow: the old entry dies.</para>
+/// <para><b>Search order.</b> Subtables are searched by priority (highest first), then by recent hit count
+/// (busiest first; readers re-rank them every few thousand batches). The search stops when no remaining
+/// subtable can hold a better flow: a subtable of lower priority than the best found cannot, and one of equal
+/// priority cannot when no live flow of the best one's subtable overlaps a live flow of equal priority in another
+/// subtable. The classifier tracks such overlaps at install time (exactly when the other subtable's mask is
+/// contained in the new flow's, or that subtable is small; conservatively otherwise), so in the usual case of
+/// non-overlapping megaflows a lookup stops at its first hit.</para>
+/// <para><b>Threads.</b> Lookups (<see cref="Lookup"/>, <see cref="LookupBatch"/>) may run on any number of threads
+/// at once and never lock or allocate. Writers (insert, remove, invalidate, expire) may be called from any thread;
+/// they are serialised internally by one lock. Writers publish read-copy-update style: a flow is fully built
+/// before its reference is written into a slot; deletion leaves a tombstone; tables are rebuilt into new arrays
+/// published by one reference write; the subtable list is an immutable array replaced on change. A lookup
+/// concurrent with a write sees the classifier before or after that write, and may return a flow that died
+/// during the lookup (check <see cref="FlowEntry.IsAlive"/>, as <see cref="ExactMatchCache"/> does).</para>
+/// <para><b>Capacity.</b> At most <see cref="Capacity"/> flows are live. Installing into a full classifier evicts one
+/// flow first, by approximate LRU: the least recently used of 16 random flows, and a flow used in the last second
+/// only when no flow idle for a second exists (found by a sweep that runs at most once per second of idleness).</para>
+/// </remarks>
 public sealed class MegaflowClassifier
 {
-    private readonly List<FlowEntry> _entries = [];
+    // A flow hit within this many Stopwatch ticks (one second) is evicted only when nothing older exists.
+    private static readonly long RecentTicks = Stopwatch.Frequency;
+    private const int EvictionSamples = 16;
+    // Readers re-rank subtables by hits every this many batches (a power of two).
+    private const int DefaultRankPeriod = 4096;
+    // Subtables with at most this many slots are scanned to decide exactly whether a new flow overlaps one of theirs.
+    private const int DefaultOverlapScanLimit = 128;
+    // Lookups are processed in chunks of this many keys: one bit per key in a 64-bit pending mask.
+    private const int Chunk = 64;
+
+    private readonly Lock _writeLock = new();
+    private readonly int _overlapScanLimit;
+    private readonly int _rankPeriodMask;
+    private Subtable[] _subtables = [];
+    private readonly Dictionary<SubtableId, Subtable> _byMask = [];
+    private readonly Dictionary<ulong, HashSet<FlowEntry>> _byTag = [];
+    private readonly List<Subtable> _partners = [];
+    private FlowEntry?[] _live = new FlowEntry?[16];
+    private int _count;
     private long _sequence;
+    private bool _subtablesChanged;
+    private Subtable? _lastSubtable;
+
+    private ulong _random = 0x9E37_79B9_7F4A_7C15UL;
+    private int _clockHand;
+    // A full sweep proved that no flow can have been idle for a second before this timestamp.
+    private long _noIdleFlowBefore = long.MaxValue;
+
+    private long _inserted, _replaced, _removed, _evicted, _expired, _invalidated;
+    // First: lookups, Second: hits, Third: batches (all racy: plain adds from every reader).
+    private PaddedCounters _hot;
 
     /// <summary>Creates a classifier holding at most <paramref name="capacity"/> flows.</summary>
-    public MegaflowClassifier(int capacity = 65536) => Capacity = capacity;
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is not positive.</exception>
+    public MegaflowClassifier(int capacity = 65536) : this(capacity, DefaultOverlapScanLimit, DefaultRankPeriod)
+    {
+    }
+
+    // Tests tune the two heuristics: 0 forces conservative overlap tracking, 1 re-ranks after every batch.
+    internal MegaflowClassifier(int capacity, int overlapScanLimit, int rankPeriod)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Debug.Assert(BitOperations.IsPow2(rankPeriod));
+        Capacity = capacity;
+        _overlapScanLimit = overlapScanLimit;
+        _rankPeriodMask = rankPeriod - 1;
+    }
 
     /// <summary>Most flows held at once.</summary>
     public int Capacity { get; }
 
-    /// <summary>Live flows.</summary>
-    public int Count { get { lock (_entries) return _entries.Count; } }
+    /// <summary>Live flows. Lock-free read.</summary>
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Installs a flow.</summary>
-    public FlowEntry Insert(in FlowMatch match, ActionProgram actions, ReadOnlySpan<ulong> tags = default, FlowTimeouts? timeouts = null, int priority = 0, long now = 0)
-    {
-        var entry = new FlowEntry(match, priority, actions, tags, timeouts ?? FlowTimeouts.Default, now == 0 ? Stopwatch.GetTimestamp() : now, Interlocked.Increment(ref _sequence));
-        lock (_entries) _entries.Add(entry);
-        return entry;
-    }
+    /// <summary>Subtables (distinct mask and priority pairs among the live flows) a lookup may search. Lock-free read.</summary>
+    public int SubtableCount => Volatile.Read(ref _subtables).Length;
 
-    /// <summary>The best live flow covering <paramref name="key"/>, or null.</summary>
-    public FlowEntry? Lookup(in FlowKey key)
+    /// <summary>A snapshot of the counters. Takes the write lock briefly.</summary>
+    public ClassifierStatistics Statistics
     {
-        lock (_entries)
+        get
         {
-            FlowEntry? best = null;
-            foreach (var entry in _entries)
-                if (entry.Match.Covers(key) && (best is null || entry.Priority > best.Priority || (entry.Priority == best.Priority && entry.Sequence > best.Sequence)))
-                    best = entry;
-            return best;
+            lock (_writeLock)
+                return new(_inserted, _replaced, _removed, _evicted, _expired, _invalidated,
+                    Volatile.Read(ref _hot.First), Volatile.Read(ref _hot.Second));
         }
     }
 
-    /// <summary>Looks up every key; returns the number of hits.</summary>
+    /// <summary>A snapshot of the live flows, for diagnostics. Takes the write lock and copies: O(<see cref="Count"/>).</summary>
+    public IEnumerable<FlowEntry> Entries
+    {
+        get
+        {
+            lock (_writeLock)
+                return _live.AsSpan(0, _count).ToArray()!;
+        }
+    }
+
+    /// <summary>
+    /// Installs a flow and returns its entry. A live flow with the same match and priority is replaced; when the
+    /// classifier is full, one flow is evicted first (see the class remarks). Takes the write lock; allocates the
+    /// entry (and index space for its tags); amortised O(tags + subtables).
+    /// </summary>
+    /// <param name="match">The packets the flow covers.</param>
+    /// <param name="actions">What to do with them.</param>
+    /// <param name="tags">Invalidation tags (see <see cref="InvalidateByTag"/>); copied.</param>
+    /// <param name="timeouts">When the flow expires; <see cref="FlowTimeouts.Default"/> when null.</param>
+    /// <param name="priority">Higher wins when several flows cover a key.</param>
+    /// <param name="now">The install time as a <see cref="Stopwatch"/> timestamp; 0 reads the clock.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="actions"/> is null.</exception>
+    public FlowEntry Insert(in FlowMatch match, ActionProgram actions, ReadOnlySpan<ulong> tags = default, FlowTimeouts? timeouts = null, int priority = 0, long now = 0)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        if (now == 0) now = Stopwatch.GetTimestamp();
+        var id = new SubtableId(match.Mask, priority);
+        var key = match.Key;
+        ulong hash = match.Mask.Hash(key);
+        var flowTimeouts = timeouts ?? FlowTimeouts.Default;
+        lock (_writeLock)
+        {
+            var subtable = FindSubtable(id);
+            FlowEntry entry;
+            if (subtable is not null && subtable.FindIdentical(key, hash) is { } installed)
+            {
+                entry = new FlowEntry(subtable.Shape, key, hash, actions, tags, flowTimeouts, now, ++_sequence);
+                FindOverlaps(entry, subtable);
+                subtable.Replace(installed, entry);
+                entry.LiveIndex = installed.LiveIndex;
+                _live[entry.LiveIndex] = entry;
+                Detach(installed, keepLiveSlot: true);
+                Track(entry, subtable);
+                _replaced++;
+                return entry;
+            }
+            if (_count >= Capacity)
+            {
+                TakeOut(ChooseVictim(now));
+                _evicted++;
+                subtable = FindSubtable(id);
+            }
+            if (subtable is null)
+            {
+                subtable = new Subtable(match.Mask, priority, this);
+                _byMask.Add(id, subtable);
+                _subtablesChanged = true;
+            }
+            _lastSubtable = subtable;
+            entry = new FlowEntry(subtable.Shape, key, hash, actions, tags, flowTimeouts, now, ++_sequence);
+            FindOverlaps(entry, subtable);
+            subtable.Add(entry);
+            if (_count == _live.Length) Array.Resize(ref _live, _live.Length * 2);
+            entry.LiveIndex = _count;
+            _live[_count] = entry;
+            Volatile.Write(ref _count, _count + 1);
+            Track(entry, subtable);
+            _inserted++;
+            PublishIfChanged();
+            return entry;
+        }
+    }
+
+    /// <summary>The best live flow covering <paramref name="key"/> (see the precedence rule), or null. Lock-free, allocation-free.</summary>
+    public FlowEntry? Lookup(in FlowKey key)
+    {
+        var subtables = Volatile.Read(ref _subtables);
+        FlowEntry? best = null;
+        Subtable? bestTable = null;
+        foreach (var subtable in subtables)
+        {
+            if (best is not null)
+            {
+                if (subtable.Priority < best.Priority || bestTable!.Overlaps == 0) break;
+                if (subtable.Overlaps == 0) continue;
+            }
+            var entry = subtable.Find(key);
+            if (entry is not null && (best is null || entry.Sequence > best.Sequence))
+            {
+                best = entry;
+                bestTable = subtable;
+            }
+        }
+        bestTable?.AddHits(1);
+        RecordLookups(1, best is null ? 0 : 1);
+        return best;
+    }
+
+    /// <summary>
+    /// Looks up a burst: <c>results[i]</c> receives what <see cref="Lookup"/> would return for <c>keys[i]</c>.
+    /// Searches subtable by subtable, hashing every unresolved key and prefetching its slot before probing, so the
+    /// memory accesses of a burst overlap. Lock-free, allocation-free.
+    /// </summary>
+    /// <returns>The number of keys that found a flow.</returns>
+    /// <exception cref="ArgumentException"><paramref name="results"/> is shorter than <paramref name="keys"/>.</exception>
     public int LookupBatch(ReadOnlySpan<FlowKey> keys, Span<FlowEntry?> results)
     {
+        if (results.Length < keys.Length) ThrowResultsTooShort(keys.Length, results.Length);
+        results[..keys.Length].Clear();
+        var subtables = Volatile.Read(ref _subtables);
         int hits = 0;
-        for (int i = 0; i < keys.Length; i++)
-            if ((results[i] = Lookup(keys[i])) is not null) hits++;
+        for (int start = 0; start < keys.Length; start += Chunk)
+        {
+            int length = Math.Min(Chunk, keys.Length - start);
+            hits += LookupChunk(subtables, keys.Slice(start, length), results.Slice(start, length));
+        }
+        RecordLookups(keys.Length, hits);
         return hits;
     }
 
-    /// <summary>Removes one flow.</summary>
+    /// <summary>Takes one flow out (it dies). Takes the write lock; O(tags).</summary>
+    /// <returns>False when the flow was not live in this classifier.</returns>
     public bool Remove(FlowEntry entry)
     {
-        lock (_entries)
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_writeLock)
         {
-            entry.Kill();
-            return _entries.Remove(entry);
+            if (entry.Owner is not { } owner || owner.Classifier != this) return false;
+            TakeOut(entry);
+            _removed++;
+            PublishIfChanged();
+            return true;
         }
     }
 
-    /// <summary>Removes every flow carrying <paramref name="tag"/>.</summary>
+    /// <summary>
+    /// Takes out every flow carrying <paramref name="tag"/>. Takes the write lock; O(flows carrying the tag × their
+    /// tags), found through a tag index, not a scan.
+    /// </summary>
+    /// <returns>The number of flows taken out.</returns>
     public int InvalidateByTag(ulong tag)
     {
-        lock (_entries)
+        lock (_writeLock)
         {
-            var dead = _entries.Where(e => e.Tags.Contains(tag)).ToList();
-            foreach (var entry in dead) { entry.Kill(); _entries.Remove(entry); }
-            return dead.Count;
+            if (!_byTag.Remove(tag, out var carriers)) return 0;
+            foreach (var entry in carriers) TakeOut(entry);
+            _invalidated += carriers.Count;
+            PublishIfChanged();
+            return carriers.Count;
         }
     }
 
-    /// <summary>Removes every flow.</summary>
+    /// <summary>Takes out every flow. Takes the write lock; O(<see cref="Count"/>).</summary>
+    /// <returns>The number of flows taken out.</returns>
     public int InvalidateAll()
     {
-        lock (_entries)
+        lock (_writeLock)
         {
-            foreach (var entry in _entries) entry.Kill();
-            int count = _entries.Count;
-            _entries.Clear();
+            int count = _count;
+            Volatile.Write(ref _subtables, []);
+            foreach (var entry in _live.AsSpan(0, count))
+            {
+                entry!.Owner = null;
+                entry.OverlapPartners = null;
+                entry.Kill();
+            }
+            _live.AsSpan(0, count).Clear();
+            Volatile.Write(ref _count, 0);
+            _byMask.Clear();
+            _byTag.Clear();
+            _lastSubtable = null;
+            _noIdleFlowBefore = long.MaxValue;
+            _subtablesChanged = false;
+            _invalidated += count;
             return count;
         }
     }
 
-    /// <summary>Removes flows whose timeouts passed.</summary>
+    /// <summary>
+    /// Takes out the flows whose idle or hard timeout has passed at <paramref name="now"/> (a <see cref="Stopwatch"/>
+    /// timestamp). Takes the write lock and scans every flow: O(<see cref="Count"/>); call it periodically (e.g. once
+    /// a second), not per batch.
+    /// </summary>
+    /// <returns>The number of flows taken out.</returns>
     public int Expire(long now)
     {
-        lock (_entries)
+        lock (_writeLock)
         {
-            var dead = _entries.Where(e => e.IsExpired(now)).ToList();
-            foreach (var entry in dead) { entry.Kill(); _entries.Remove(entry); }
-            return dead.Count;
+            int expired = 0;
+            // Downwards: taking out swaps the last live flow (already checked) into the freed place.
+            for (int i = _count - 1; i >= 0; i--)
+            {
+                var entry = _live[i]!;
+                if (!entry.IsExpired(now)) continue;
+                TakeOut(entry);
+                expired++;
+            }
+            _expired += expired;
+            PublishIfChanged();
+            return expired;
         }
     }
+
+    [SkipLocalsInit]
+    private static int LookupChunk(Subtable[] subtables, ReadOnlySpan<FlowKey> keys, Span<FlowEntry?> results)
+    {
+        Span<ulong> hashes = stackalloc ulong[Chunk];
+        Span<int> positions = stackalloc int[Chunk];
+        ref FlowKey firstKey = ref Unsafe.AsRef(in MemoryMarshal.GetReference(keys));
+        ref FlowEntry? firstResult = ref MemoryMarshal.GetReference(results);
+        // Keys that may still find a better flow, and keys that found one.
+        ulong pending = keys.Length == Chunk ? ulong.MaxValue : (1UL << keys.Length) - 1;
+        ulong resolved = 0;
+        foreach (var subtable in subtables)
+        {
+            if (pending == 0) break;
+            ulong candidates = pending;
+            ulong found = pending & resolved;
+            if (found != 0)
+            {
+                int priority = subtable.Priority;
+                bool overlaps = subtable.Overlaps != 0;
+                do
+                {
+                    int i = BitOperations.TrailingZeroCount(found);
+                    found &= found - 1;
+                    if (Unsafe.Add(ref firstResult, i)!.Priority > priority) pending &= ~(1UL << i);
+                    else if (overlaps) continue;
+                    candidates &= ~(1UL << i);
+                } while (found != 0);
+                if (candidates == 0) continue;
+            }
+            Search(subtable, candidates, ref firstKey, ref firstResult, ref MemoryMarshal.GetReference(hashes), ref MemoryMarshal.GetReference(positions), ref pending, ref resolved);
+        }
+        return BitOperations.PopCount(resolved);
+    }
+
+    // One subtable for the candidate keys of a burst, in three passes so each key's two dependent cache misses (its
+    // slot, then its entry) overlap with the other keys' instead of stalling one after the other: hash and prefetch
+    // the home slot; find the first slot with the key's tag and prefetch its entry; verify. Kept out of line: inlined
+    // into the subtable loop it runs out of registers and spills.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Search(Subtable subtable, ulong candidates, ref FlowKey firstKey, ref FlowEntry? firstResult,
+        ref ulong hashes, ref int positions, ref ulong pending, ref ulong resolved)
+    {
+        var slots = subtable.Slots;
+        ulong next = candidates;
+        do
+        {
+            int i = BitOperations.TrailingZeroCount(next);
+            next &= next - 1;
+            ulong hash = subtable.Mask.Hash(Unsafe.Add(ref firstKey, i));
+            Unsafe.Add(ref hashes, i) = hash;
+            Subtable.Prefetch(slots, hash);
+        } while (next != 0);
+
+        next = candidates;
+        do
+        {
+            int i = BitOperations.TrailingZeroCount(next);
+            next &= next - 1;
+            int at = Subtable.FirstTagged(slots, Unsafe.Add(ref hashes, i));
+            if (at < 0)
+            {
+                candidates &= ~(1UL << i);
+                continue;
+            }
+            Unsafe.Add(ref positions, i) = at;
+            Subtable.PrefetchEntry(slots, at);
+        } while (next != 0);
+
+        long hits = 0;
+        next = candidates;
+        while (next != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(next);
+            next &= next - 1;
+            var entry = subtable.Verify(slots, Unsafe.Add(ref firstKey, i), Unsafe.Add(ref hashes, i), Unsafe.Add(ref positions, i));
+            if (entry is null) continue;
+            ref var result = ref Unsafe.Add(ref firstResult, i);
+            // A candidate with a result here has the same priority (lower ones left, higher ones are not candidates).
+            if (result is not null && entry.Sequence <= result.Sequence) continue;
+            result = entry;
+            resolved |= 1UL << i;
+            hits++;
+            if (subtable.Overlaps == 0) pending &= ~(1UL << i);
+        }
+        if (hits != 0) subtable.AddHits(hits);
+    }
+
+    // Racy statistics and the periodic re-ranking; one shared-line write per batch, not per packet.
+    private void RecordLookups(int lookups, int hits)
+    {
+        _hot.First += lookups;
+        _hot.Second += hits;
+        if ((++_hot.Third & _rankPeriodMask) == 0 && _writeLock.TryEnter())
+        {
+            try { Rank(); }
+            finally { _writeLock.Exit(); }
+        }
+    }
+
+    // Re-sorts the subtables when one became clearly busier than one searched before it (with hysteresis, so a
+    // steady workload settles and stops allocating new lists), then halves the hit counts so ranks follow the
+    // recent traffic.
+    private void Rank()
+    {
+        var subtables = _subtables;
+        for (int i = 1; i < subtables.Length; i++)
+        {
+            if (subtables[i].Priority == subtables[i - 1].Priority && subtables[i].Hits > subtables[i - 1].Hits * 2 + 64)
+            {
+                Publish();
+                break;
+            }
+        }
+        foreach (var subtable in subtables) subtable.DecayHits();
+    }
+
+    private void PublishIfChanged()
+    {
+        if (!_subtablesChanged) return;
+        _subtablesChanged = false;
+        Publish();
+    }
+
+    // Publishes a new subtable list sorted by priority (descending), then hits (descending). The hit counts are
+    // read once: readers keep changing them.
+    private void Publish()
+    {
+        int n = _byMask.Count;
+        var subtables = new Subtable[n];
+        var hits = new long[n];
+        _byMask.Values.CopyTo(subtables, 0);
+        for (int i = 0; i < n; i++) hits[i] = subtables[i].Hits;
+        for (int i = 1; i < n; i++)
+        {
+            var subtable = subtables[i];
+            long subtableHits = hits[i];
+            int j = i - 1;
+            while (j >= 0 && (subtables[j].Priority < subtable.Priority || (subtables[j].Priority == subtable.Priority && hits[j] < subtableHits)))
+            {
+                subtables[j + 1] = subtables[j];
+                hits[j + 1] = hits[j];
+                j--;
+            }
+            subtables[j + 1] = subtable;
+            hits[j + 1] = subtableHits;
+        }
+        Volatile.Write(ref _subtables, subtables);
+    }
+
+    // Records, before the entry becomes visible, which other subtables of its priority may hold a flow covering a
+    // key it covers. Readers stop early only where no such overlap is recorded.
+    private void FindOverlaps(FlowEntry entry, Subtable own)
+    {
+        _partners.Clear();
+        foreach (var other in _byMask.Values)
+            if (other != own && other.Priority == entry.Priority && other.Count > 0 && other.MayOverlap(entry.Key, own.Mask, _overlapScanLimit))
+                _partners.Add(other);
+        if (_partners.Count == 0) return;
+        entry.OverlapPartners = [.. _partners];
+        own.AddOverlaps(1);
+        foreach (var partner in _partners) partner.AddOverlaps(1);
+    }
+
+    // Installs come in runs with one mask (a resolver's traffic pattern, a bulk load): check the last subtable before
+    // hashing the 112-byte mask for the dictionary.
+    private Subtable? FindSubtable(SubtableId id)
+    {
+        if (_lastSubtable is { } last && last.Priority == id.Priority && last.Mask == id.Mask && last.Count > 0) return last;
+        return _byMask.GetValueOrDefault(id);
+    }
+
+    private void Track(FlowEntry entry, Subtable subtable)
+    {
+        entry.Owner = subtable;
+        foreach (ulong tag in entry.Tags)
+        {
+            if (!_byTag.TryGetValue(tag, out var carriers))
+                _byTag.Add(tag, carriers = new HashSet<FlowEntry>(ReferenceEqualityComparer.Instance));
+            carriers.Add(entry);
+        }
+        _noIdleFlowBefore = Math.Min(_noIdleFlowBefore, entry.LastUsed + RecentTicks);
+    }
+
+    // Takes a live entry out of its subtable, then out of the indexes; drops the subtable when it empties.
+    private void TakeOut(FlowEntry entry)
+    {
+        var owner = entry.Owner!;
+        owner.Remove(entry);
+        Detach(entry, keepLiveSlot: false);
+        if (owner.Count == 0)
+        {
+            _byMask.Remove(new SubtableId(owner.Mask, owner.Priority));
+            _subtablesChanged = true;
+        }
+    }
+
+    // Every removal path ends here: the entry leaves the tag index, the live array and the overlap counts, then dies
+    // (so exact-match caches holding it drop it).
+    private void Detach(FlowEntry entry, bool keepLiveSlot)
+    {
+        foreach (ulong tag in entry.Tags)
+            if (_byTag.TryGetValue(tag, out var carriers) && carriers.Remove(entry) && carriers.Count == 0)
+                _byTag.Remove(tag);
+        if (!keepLiveSlot)
+        {
+            int last = _count - 1;
+            var moved = _live[last]!;
+            _live[entry.LiveIndex] = moved;
+            moved.LiveIndex = entry.LiveIndex;
+            _live[last] = null;
+            Volatile.Write(ref _count, last);
+        }
+        if (entry.OverlapPartners is { } partners)
+        {
+            entry.Owner!.AddOverlaps(-1);
+            foreach (var partner in partners) partner.AddOverlaps(-1);
+            entry.OverlapPartners = null;
+        }
+        entry.Owner = null;
+        entry.Kill();
+    }
+
+    // Approximate LRU: the least recently used of a few random flows, unless it was used within the last second and
+    // a sweep finds a flow idle for longer (the sweep is skipped while an earlier one proved none can exist).
+    private FlowEntry ChooseVictim(long now)
+    {
+        FlowEntry? victim = null;
+        for (int n = 0; n < EvictionSamples; n++)
+        {
+            var sample = _live[(int)(NextRandom() % (ulong)_count)]!;
+            if (victim is null || sample.LastUsed < victim.LastUsed) victim = sample;
+        }
+        if (now - victim!.LastUsed >= RecentTicks || now < _noIdleFlowBefore) return victim;
+
+        long oldest = long.MaxValue;
+        for (int n = 0; n < _count; n++)
+        {
+            int i = (_clockHand + n) % _count;
+            var entry = _live[i]!;
+            long lastUsed = entry.LastUsed;
+            if (now - lastUsed >= RecentTicks)
+            {
+                _clockHand = i + 1;
+                return entry;
+            }
+            if (lastUsed < oldest)
+            {
+                oldest = lastUsed;
+                victim = entry;
+            }
+        }
+        _noIdleFlowBefore = oldest + RecentTicks;
+        return victim;
+    }
+
+    private ulong NextRandom()
+    {
+        // xorshift64*: deterministic, so eviction is reproducible in tests.
+        _random ^= _random >> 12;
+        _random ^= _random << 25;
+        _random ^= _random >> 27;
+        return _random * 0x2545_F491_4F6C_DD1DUL;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowResultsTooShort(int keys, int results) =>
+        throw new ArgumentException($"results holds {results} entries, fewer than the {keys} keys.", nameof(results));
+
+    private readonly record struct SubtableId(FlowMask Mask, int Priority);
 }

@@ -12,7 +12,7 @@ internal sealed class SpscRing<T> where T : unmanaged
 {
     private readonly T[] _items;
     private readonly int _mask;
-    private Indices _indices;
+    private SpscRingIndices _indices;
 
     public SpscRing(int capacity)
     {
@@ -58,14 +58,15 @@ internal sealed class SpscRing<T> where T : unmanaged
         Volatile.Write(ref _indices.Head, head + count);
         return count;
     }
+}
 
-    // Producer-owned fields on one cache line, consumer-owned on another, shared indices each on their own.
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct Indices
-    {
-        [FieldOffset(0)] public long Tail;        // written by the producer
-        [FieldOffset(64)] public long CachedHead; // producer's copy
-        [FieldOffset(128)] public long Head;      // written by the consumer
-        [FieldOffset(192)] public long CachedTail; // consumer's copy
-    }
+// Producer-owned fields on one cache line, consumer-owned on another, shared indices each on their own.
+// Outside the generic ring because a generic type cannot have an explicit layout.
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+internal struct SpscRingIndices
+{
+    [FieldOffset(0)] public long Tail;        // written by the producer
+    [FieldOffset(64)] public long CachedHead; // producer's copy
+    [FieldOffset(128)] public long Head;      // written by the consumer
+    [FieldOffset(192)] public long CachedTail; // consumer's copy
 }

@@ -1,0 +1,316 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace NetFabric.Datapath.Flows.Internal;
+
+/// One slot of a subtable's open-addressing table: a tag derived from the entry's hash and the entry.
+/// A slot is never torn for a reader: each field is written with one aligned store, and readers verify
+/// the entry they read against the key, so a tag and entry from two different moments only cost a re-check.
+internal struct Slot
+{
+    public ulong Tag;
+    public FlowEntry? Entry;
+}
+
+/// Hot counters on a cache line of their own, so readers on several cores bumping them do not
+/// invalidate the line that holds the read-mostly fields next to them.
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal struct PaddedCounters
+{
+    [FieldOffset(64)] public long First;
+    [FieldOffset(72)] public long Second;
+    [FieldOffset(80)] public long Third;
+}
+
+/// <summary>
+/// The flows of one (mask, priority) pair: an open-addressing, linear-probing hash table keyed by
+/// <see cref="FlowEntry.Hash"/>, as in Open vSwitch's dpcls subtable. Readers never lock: they read the slot
+/// array reference once and probe it; writers (serialised by the classifier's lock) publish an entry with a
+/// volatile write of its reference, delete by writing a tombstone tag, and rebuild into a new array published
+/// with one volatile write when live entries plus tombstones pass half the slots.
+/// </summary>
+/// <remarks>
+/// Tags: 0 is an empty slot (ends a probe), 1 a tombstone (probes go on), anything else is an entry's hash with
+/// the top bit set. A slot never goes back to empty in a published array, so an entry that stays installed
+/// during a probe is always found: every slot before it on its probe sequence was non-empty when it was
+/// placed and stays non-empty.
+/// </remarks>
+internal sealed class Subtable
+{
+    public const ulong EmptyTag = 0;
+    public const ulong TombstoneTag = 1;
+    private const ulong TagBit = 1UL << 63;
+    private const int MinimumSlots = 16;
+
+    public readonly FlowMask Mask;
+    public readonly int Priority;
+    /// The mask and priority, shared with this subtable's entries.
+    public readonly FlowShape Shape;
+    // The mask's bits as a key (a copy of the shape's, one indirection closer to the lookup loop).
+    private readonly FlowKey _maskBits;
+    // The classifier this subtable belongs to (so Remove can reject another classifier's entries).
+    public readonly object Classifier;
+
+    private Slot[] _slots = new Slot[MinimumSlots];
+    private int _used;                      // live entries + tombstones; writer only
+    private volatile int _overlaps;
+    private PaddedCounters _hits;           // First: hits since the last ranking (racy)
+    // Per word, the AND and the OR of the keys added since the summary was last recomputed (by a rebuild after
+    // removals): taken over a superset of the live keys, so a bit set in _and is set in every live key and a bit
+    // clear in _or is clear in every live key. MayOverlap uses them to prove disjointness cheaply.
+    private readonly ulong[] _and = new ulong[FlowKey.Words];
+    private readonly ulong[] _or = new ulong[FlowKey.Words];
+
+    public Subtable(in FlowMask mask, int priority, object classifier)
+    {
+        Mask = mask;
+        _maskBits = mask.Bits;
+        Priority = priority;
+        Shape = new FlowShape(mask, priority);
+        Classifier = classifier;
+        _and.AsSpan().Fill(ulong.MaxValue);
+    }
+
+    /// Live entries (written under the classifier lock; racy for anyone else).
+    public int Count { get; private set; }
+
+    /// The current slot array, for a reader that probes many keys against one consistent table.
+    public Slot[] Slots => Volatile.Read(ref _slots);
+
+    /// Live entries of this subtable or of another subtable of the same priority that were installed while an
+    /// entry of the other one might cover some of the same keys (see MegaflowClassifier's remarks). Zero means no
+    /// live entry here shares a key with a live entry of equal priority elsewhere.
+    public int Overlaps => _overlaps;
+
+    /// Hits since the last ranking (racy).
+    public long Hits => Volatile.Read(ref _hits.First);
+
+    public void AddHits(long hits) => _hits.First += hits;
+
+    public void DecayHits() => _hits.First >>= 1;
+
+    public void AddOverlaps(int delta) => _overlaps += delta;
+
+    /// The tag a slot holds for an entry hashing to <paramref name="hash"/>.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong TagOf(ulong hash) => hash | TagBit;
+
+    /// Starts fetching the slot a probe for <paramref name="hash"/> reads first.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Prefetch(Slot[] slots, ulong hash)
+    {
+        if (Sse.IsSupported)
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (int)hash & (slots.Length - 1))));
+    }
+
+    /// The entry of <paramref name="slots"/> covering <paramref name="key"/> (whose hash under the mask is
+    /// <paramref name="hash"/>), or null, probing from the key's home slot. Lock-free; allocation-free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public FlowEntry? Probe(Slot[] slots, in FlowKey key, ulong hash) => ProbeFrom(slots, key, hash, (int)hash);
+
+    /// Probes from slot <paramref name="start"/> (taken modulo the table size).
+    public FlowEntry? ProbeFrom(Slot[] slots, in FlowKey key, ulong hash, int start)
+    {
+        ref Slot first = ref MemoryMarshal.GetArrayDataReference(slots);
+        int last = slots.Length - 1;
+        ulong tag = TagOf(hash);
+        int i = start & last;
+        while (true)
+        {
+            ref Slot slot = ref Unsafe.Add(ref first, i);
+            ulong found = Volatile.Read(ref slot.Tag);
+            if (found == tag)
+            {
+                var entry = Volatile.Read(ref slot.Entry);
+                if (entry is not null && Covers(key, entry.Key)) return entry;
+            }
+            else if (found == EmptyTag)
+            {
+                return null;
+            }
+            i = (i + 1) & last;
+        }
+    }
+
+    /// The first slot on the probe sequence of <paramref name="hash"/> whose tag is the hash's, or -1 when an empty
+    /// slot comes first (a miss). The batch lookup's second step: it then prefetches that slot's entry.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstTagged(Slot[] slots, ulong hash)
+    {
+        ref Slot first = ref MemoryMarshal.GetArrayDataReference(slots);
+        int last = slots.Length - 1;
+        ulong tag = TagOf(hash);
+        int i = (int)hash & last;
+        while (true)
+        {
+            ulong found = Volatile.Read(ref Unsafe.Add(ref first, i).Tag);
+            if (found == tag) return i;
+            if (found == EmptyTag) return -1;
+            i = (i + 1) & last;
+        }
+    }
+
+    /// Starts fetching the key of the entry in slot <paramref name="index"/>: the cache line a verification reads next.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void PrefetchEntry(Slot[] slots, int index)
+    {
+        if (!Sse.IsSupported) return;
+        var entry = Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index).Entry);
+        if (entry is null) return;
+        // Only a hint: if the GC moves the entry meanwhile, the prefetch is wasted, never wrong.
+        byte* key = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in entry.Key));
+        Sse.Prefetch0(key);
+        Sse.Prefetch0(key + 64);
+        Sse.Prefetch0(key + FlowKey.Size - 1);
+    }
+
+    /// The batch lookup's last step: the entry in slot <paramref name="index"/> if it covers the key, else whatever
+    /// a probe from the next slot finds.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public FlowEntry? Verify(Slot[] slots, in FlowKey key, ulong hash, int index)
+    {
+        var entry = Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index).Entry);
+        if (entry is not null && Covers(key, entry.Key)) return entry;
+        return ProbeFrom(slots, key, hash, index + 1);
+    }
+
+    /// True when <paramref name="key"/> under the mask equals <paramref name="maskedKey"/>.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Covers(in FlowKey key, in FlowKey maskedKey) => FlowShape.Covers(key, _maskBits, maskedKey);
+
+    /// The entry covering <paramref name="key"/>, or null. Lock-free; allocation-free.
+    public FlowEntry? Find(in FlowKey key) => Probe(Slots, key, Mask.Hash(key));
+
+    // ---- Writer side: everything below runs under the classifier's write lock. ----
+
+    /// The live entry whose masked key equals <paramref name="maskedKey"/>, or null.
+    public FlowEntry? FindIdentical(in FlowKey maskedKey, ulong hash) => Probe(_slots, maskedKey, hash);
+
+    /// Installs <paramref name="entry"/> (whose key is not in the table yet).
+    public void Add(FlowEntry entry)
+    {
+        if ((_used + 1) * 2 > _slots.Length) Rebuild(Count + 1);
+        var slots = _slots;
+        int last = slots.Length - 1;
+        int i = (int)entry.Hash & last;
+        int tombstone = -1;
+        while (true)
+        {
+            ulong tag = slots[i].Tag;
+            if (tag == EmptyTag) break;
+            if (tag == TombstoneTag && tombstone < 0) tombstone = i;
+            i = (i + 1) & last;
+        }
+        if (tombstone >= 0) i = tombstone;
+        else _used++;
+        // Entry before tag: a reader that sees the tag finds the entry (or an older one it rejects by key).
+        Volatile.Write(ref slots[i].Entry, entry);
+        Volatile.Write(ref slots[i].Tag, TagOf(entry.Hash));
+        Count++;
+        Summarise(entry.Key);
+    }
+
+    /// Puts <paramref name="replacement"/> (same masked key) in the slot of <paramref name="installed"/>.
+    public void Replace(FlowEntry installed, FlowEntry replacement)
+    {
+        int i = IndexOf(installed);
+        Volatile.Write(ref _slots[i].Entry, replacement);
+    }
+
+    /// Takes <paramref name="entry"/> out, leaving a tombstone.
+    public void Remove(FlowEntry entry)
+    {
+        int i = IndexOf(entry);
+        Volatile.Write(ref _slots[i].Tag, TombstoneTag);
+        Volatile.Write(ref _slots[i].Entry, null);
+        Count--;
+    }
+
+    /// <summary>
+    /// False when no live entry here can cover a key that the match (<paramref name="maskedKey"/>,
+    /// <paramref name="mask"/>) covers; true when one does or might. Exact when this subtable's mask is contained in
+    /// <paramref name="mask"/> (one probe) or the table has at most <paramref name="scanLimit"/> slots (a scan); otherwise conservative, after a cheap
+    /// test for a matched bit on which every entry here disagrees with the new key.
+    /// </summary>
+    public bool MayOverlap(in FlowKey maskedKey, in FlowMask mask, int scanLimit)
+    {
+        var key = maskedKey.AsWords();
+        var theirs = mask.Words;
+        var mine = Mask.Words;
+        bool contained = true;
+        for (int i = 0; i < FlowKey.Words; i++)
+        {
+            ulong common = mine[i] & theirs[i];
+            ulong bits = key[i] & common;
+            if ((bits & ~_or[i]) != 0 || (~bits & common & _and[i]) != 0) return false;
+            if ((mine[i] & ~theirs[i]) != 0) contained = false;
+        }
+        // Every entry here matches a subset of the new match's bits: it overlaps iff it equals the new key there.
+        if (contained) return Find(maskedKey) is not null;
+        if (_slots.Length > scanLimit) return true;
+        foreach (ref readonly var slot in _slots.AsSpan())
+        {
+            if (slot.Entry is not { } entry) continue;
+            var other = entry.Key.AsWords();
+            bool overlap = true;
+            for (int i = 0; i < FlowKey.Words && overlap; i++)
+                overlap = ((other[i] ^ key[i]) & mine[i] & theirs[i]) == 0;
+            if (overlap) return true;
+        }
+        return false;
+    }
+
+    private int IndexOf(FlowEntry entry)
+    {
+        var slots = _slots;
+        int last = slots.Length - 1;
+        ulong tag = TagOf(entry.Hash);
+        int i = (int)entry.Hash & last;
+        while (true)
+        {
+            ref Slot slot = ref slots[i];
+            if (slot.Tag == tag && ReferenceEquals(slot.Entry, entry)) return i;
+            if (slot.Tag == EmptyTag) throw new InvalidOperationException("Classifier invariant broken: an installed entry is missing from its subtable.");
+            i = (i + 1) & last;
+        }
+    }
+
+    private void Summarise(in FlowKey key)
+    {
+        var words = key.AsWords();
+        for (int i = 0; i < FlowKey.Words; i++)
+        {
+            _and[i] &= words[i];
+            _or[i] |= words[i];
+        }
+    }
+
+    // Copies the live entries into a table where they fill at most a third of the slots, then publishes it:
+    // after a rebuild at least a sixth of the slots can be used before the next one, so rebuilding stays amortised O(1).
+    // Reads only the slots (a slot's tag holds the hash's low bits), not the entries, unless tombstones show that
+    // entries were removed: then the overlap summary is recomputed from the live keys so it does not stay stale.
+    private void Rebuild(int live)
+    {
+        int size = MinimumSlots;
+        while (size < live * 3) size *= 2;
+        var slots = new Slot[size];
+        bool summarise = _used != Count;
+        if (summarise)
+        {
+            _and.AsSpan().Fill(ulong.MaxValue);
+            _or.AsSpan().Clear();
+        }
+        foreach (ref readonly var old in _slots.AsSpan())
+        {
+            if (old.Entry is not { } entry || old.Tag == TombstoneTag) continue;
+            int i = (int)old.Tag & (size - 1);
+            while (slots[i].Tag != EmptyTag) i = (i + 1) & (size - 1);
+            slots[i].Entry = entry;
+            slots[i].Tag = old.Tag;
+            if (summarise) Summarise(entry.Key);
+        }
+        _used = Count;
+        Volatile.Write(ref _slots, slots);
+    }
+}

@@ -1,0 +1,57 @@
+namespace NetFabric.Datapath.Pipeline;
+
+/// <summary>How a <see cref="PacketPipeline"/> runs. Validated when the pipeline is created.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Worker threads (default: one per core).</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Packets received per RxBurst (1..64; 32 as DPDK and VPP use).</summary>
+    public int BurstSize { get; init; } = 32;
+
+    /// <summary>Pin worker i to core i on Linux, so the OS does not move a polling thread around.</summary>
+    public bool PinThreads { get; init; } = true;
+
+    /// <summary>Slots of each worker's exact-match cache; 0 disables it (every lookup goes to the megaflow classifier).</summary>
+    public int ExactMatchCacheEntries { get; init; } = 8192;
+
+    /// <summary>Most megaflows cached at once.</summary>
+    public int FlowCapacity { get; init; } = 65536;
+
+    /// <summary>Upcalls a port may cause per second (token-bucket rate), so a flood of new flows cannot starve hits.</summary>
+    public double UpcallsPerSecondPerPort { get; init; } = 100_000;
+
+    /// <summary>Upcalls a port may cause in a burst above the rate.</summary>
+    public int UpcallBurst { get; init; } = 2_000;
+
+    /// <summary>Packets each worker can park while their resolution is pending; more are dropped (counted).</summary>
+    public int ParkingCapacity { get; init; } = 1024;
+
+    /// <summary>Longest a packet stays parked before it is dropped.</summary>
+    public TimeSpan MaximumParkTime { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often expired flows are removed.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Empty polls after which an idle worker sleeps briefly (1 ms) instead of spinning; 0 spins forever (pure
+    /// poll mode, lowest latency, one core burnt per worker).
+    /// </summary>
+    public int IdlePollsBeforeSleep { get; init; } = 4096;
+
+    internal void Validate()
+    {
+        List<string> errors = [];
+        if (Workers < 1) errors.Add($"Workers must be at least 1 (was {Workers}).");
+        if (BurstSize is < 1 or > 64) errors.Add($"BurstSize must be 1..64 (was {BurstSize}).");
+        if (ExactMatchCacheEntries < 0) errors.Add($"ExactMatchCacheEntries must not be negative (was {ExactMatchCacheEntries}).");
+        if (FlowCapacity < 1) errors.Add($"FlowCapacity must be positive (was {FlowCapacity}).");
+        if (UpcallsPerSecondPerPort <= 0) errors.Add($"UpcallsPerSecondPerPort must be positive (was {UpcallsPerSecondPerPort}).");
+        if (UpcallBurst < 1) errors.Add($"UpcallBurst must be at least 1 (was {UpcallBurst}).");
+        if (ParkingCapacity < 0) errors.Add($"ParkingCapacity must not be negative (was {ParkingCapacity}).");
+        if (MaximumParkTime <= TimeSpan.Zero) errors.Add($"MaximumParkTime must be positive (was {MaximumParkTime}).");
+        if (MaintenanceInterval <= TimeSpan.Zero) errors.Add($"MaintenanceInterval must be positive (was {MaintenanceInterval}).");
+        if (IdlePollsBeforeSleep < 0) errors.Add($"IdlePollsBeforeSleep must not be negative (was {IdlePollsBeforeSleep}).");
+        if (errors.Count > 0) throw new ArgumentException("Invalid PipelineOptions: " + string.Join(" ", errors));
+    }
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using NetFabric.Datapath.Actions;
+using NetFabric.Datapath.Buffers;
+using NetFabric.Datapath.Flows;
+using NetFabric.Datapath.Internal;
+using NetFabric.Datapath.Pipeline.Internal;
+using NetFabric.Datapath.Ports;
+using NetFabric.Datapath.Ports.Internal;
+
+namespace NetFabric.Datapath.Pipeline;
+
+/// <summary>
+/// One run-to-completion loop (an Open vSwitch PMD thread, a VPP worker): it polls its receive queues and, for
+/// each burst, extracts flow keys, looks them up in its exact-match cache and then the shared megaflow
+/// classifier, resolves misses on this same thread, executes the action programs and transmits per output port,
+/// before polling again. Created and driven by <see cref="PacketPipeline"/>.
+/// </summary>
+public sealed partial class Worker
+{
+    private readonly PacketPipeline _pipeline;
+    private readonly ExactMatchCache? _emc;
+    private readonly OutputBatcher _sink;
+    private readonly WorkerCounters _counters = new();
+    private readonly ParkingQueue _parking;
+    private readonly List<(PortSlot Port, int Queue)> _queues = [];
+    private readonly FlowKey[] _keys = new FlowKey[PacketBatch.MaximumSize];
+    private readonly ulong[] _hashes = new ulong[PacketBatch.MaximumSize];
+    private readonly FlowEntry?[] _entries = new FlowEntry?[PacketBatch.MaximumSize];
+    private readonly int[] _missIndices = new int[PacketBatch.MaximumSize];
+    private readonly FlowKey[] _missKeys = new FlowKey[PacketBatch.MaximumSize];
+    private readonly FlowEntry?[] _missResults = new FlowEntry?[PacketBatch.MaximumSize];
+    private readonly PacketBuffer[] _rx = new PacketBuffer[PacketBatch.MaximumSize];
+    private readonly PacketBuffer[] _mine = new PacketBuffer[PacketBatch.MaximumSize];
+    private readonly List<FlowEntry> _installedThisBatch = new(PacketBatch.MaximumSize);
+    private readonly List<(PacketBuffer Packet, bool Expired, long Deadline)> _due = [];
+    private TokenBucket[] _upcallBuckets = [];
+    // Packets handed over by workers that received them on a single-queue port (software flow-hash distribution).
+    internal SpscRing<PacketBuffer>[] Inboxes = [];
+
+    internal Worker(PacketPipeline pipeline, int id)
+    {
+        _pipeline = pipeline;
+        Id = id;
+        _emc = pipeline.Options.ExactMatchCacheEntries > 0 ? new ExactMatchCache(pipeline.Options.ExactMatchCacheEntries) : null;
+        _sink = new OutputBatcher(id, _counters);
+        _parking = new ParkingQueue(pipeline.Options.ParkingCapacity);
+    }
+
+    /// <summary>The worker's index, 0-based.</summary>
+    public int Id { get; }
+
+    /// <summary>The receive queues this worker polls.</summary>
+    public IEnumerable<(string Port, int Queue)> Queues => _queues.Select(q => (q.Port.Port.Name, q.Queue));
+
+    /// <summary>A snapshot of this worker's counters.</summary>
+    public DatapathStatistics Statistics => _counters.Snapshot();
+
+    /// <summary>Packets parked now.</summary>
+    public int ParkedCount => _parking.Count;
+
+    internal void Assign(PortSlot port, int queue) => _queues.Add((port, queue));
+
+    internal void SetPorts(PortSlot?[] ports)
+    {
+        _sink.SetPorts(ports);
+        _upcallBuckets = new TokenBucket[ports.Length];
+    }
+
+    /// <summary>
+    /// Polls every queue once and processes what arrived, plus handed-over and due parked packets. Returns the
+    /// number of packets processed. Called in a loop by the pipeline's thread for this worker, or directly by
+    /// <see cref="PacketPipeline.Poll"/> when the pipeline runs without threads.
+    /// </summary>
+    internal int RunOnce()
+    {
+        long now = Stopwatch.GetTimestamp();
+        int processed = 0;
+        int burst = _pipeline.Options.BurstSize;
+        foreach (var inbox in Inboxes)
+        {
+            int count = inbox.Dequeue(_rx.AsSpan(0, burst));
+            if (count > 0)
+            {
+                Process(_rx.AsSpan(0, count), now);
+                processed += count;
+            }
+        }
+        foreach (var (slot, queue) in _queues)
+        {
+            int count = slot.Port.RxBurst(queue, _rx.AsSpan(0, burst));
+            if (count == 0) continue;
+            processed += count;
+            var received = _rx.AsSpan(0, count);
+            foreach (ref var packet in received) packet.InPort = slot.Number;
+            if (_pipeline.DistributesByFlowHash(slot)) received = HandOver(received);
+            if (received.Length > 0) Process(received, now);
+        }
+        if (_parking.Count > 0 && now >= _parking.NextRetry) RetryParked(now);
+        return processed;
+    }
+
+    /// Keeps the packets whose flow hash maps to this worker and hands the rest to their workers' inboxes.
+    private Span<PacketBuffer> HandOver(Span<PacketBuffer> received)
+    {
+        var workers = _pipeline.WorkerList;
+        int mine = 0;
+        foreach (var packet in received)
+        {
+            var tunnel = packet.Tunnel;
+            FlowKey.Extract(packet.Data, packet.InPort, tunnel, out var key);
+            ulong hash = FlowHash.Of(key);
+            packet.FlowHash = (uint)hash;
+            int target = (int)(hash % (ulong)workers.Count);
+            if (target == Id)
+            {
+                _mine[mine++] = packet;
+            }
+            else if (workers[target].Inboxes[Id].Enqueue(new ReadOnlySpan<PacketBuffer>(in packet)) == 0)
+            {
+                _counters.DroppedOther++;
+                packet.Release();
+            }
+        }
+        return _mine.AsSpan(0, mine);
+    }
+
+    private void Process(Span<PacketBuffer> packets, long now)
+    {
+        int count = packets.Length;
+        _counters.Packets += count;
+        var classifier = _pipeline.Flows;
+        int misses = 0;
+
+        // 1. Keys, and the exact-match cache.
+        for (int i = 0; i < count; i++)
+        {
+            var packet = packets[i];
+            ref var key = ref _keys[i];
+            FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
+            if (key.Malformed) _counters.Malformed++;
+            ulong hash = FlowHash.Of(key);
+            _hashes[i] = hash;
+            var entry = _emc?.Lookup(key, hash);
+            _entries[i] = entry;
+            if (entry is null)
+            {
+                _missIndices[misses] = i;
+                _missKeys[misses] = key;
+                misses++;
+            }
+        }
+        _counters.ExactMatchHits += count - misses;
+
+        // 2. The megaflow classifier, one batch lookup for all EMC misses.
+        if (misses > 0)
+        {
+            classifier.LookupBatch(_missKeys.AsSpan(0, misses), _missResults.AsSpan(0, misses));
+            int stillMissing = 0;
+            for (int j = 0; j < misses; j++)
+            {
+                int i = _missIndices[j];
+                var entry = _missResults[j];
+                if (entry is not null)
+                {
+                    _entries[i] = entry;
+                    _emc?.Insert(_keys[i], _hashes[i], entry);
+                    _counters.MegaflowHits++;
+                }
+                else
+                {
+                    _missIndices[stillMissing++] = i;
+                }
+            }
+            _missResults.AsSpan(0, misses).Clear();
+
+            // 3. Upcalls for what is left, on this thread.
+            if (stillMissing > 0)
+            {
+                _counters.Misses += stillMissing;
+                _installedThisBatch.Clear();
+                for (int j = 0; j < stillMissing; j++)
+                {
+                    int i = _missIndices[j];
+                    if (!HandleMiss(ref packets[i], i, now)) packets[i] = default;
+                }
+                _installedThisBatch.Clear();
+            }
+        }
+
+        // 4. Execute, staging outputs per port; statistics once per run of packets of one flow.
+        FlowEntry? run = null;
+        int runPackets = 0;
+        long runBytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var entry = _entries[i];
+            _entries[i] = null;
+            var packet = packets[i];
+            if (packet.IsNull || entry is null) continue;
+            if (!ReferenceEquals(entry, run))
+            {
+                run?.RecordHits(runPackets, runBytes, now);
+                run = entry;
+                runPackets = 0;
+                runBytes = 0;
+            }
+            runPackets++;
+            runBytes += packet.Length;
+            entry.Actions.Execute(packet, _sink);
+        }
+        run?.RecordHits(runPackets, runBytes, now);
+
+        // 5. Transmit, then give the resolver what actions sent up (TTL expiry, explicit).
+        _sink.Flush();
+        if (_sink.ResolverQueue.Count > 0) DrainResolverQueue(now);
+    }
+}
