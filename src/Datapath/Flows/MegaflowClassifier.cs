@@ -22,9 +22,11 @@ namespace NetFabric.Datapath.Flows;
 /// (busiest first; readers re-rank them every few thousand batches). The search stops when no remaining
 /// subtable can hold a better flow: a subtable of lower priority than the best found cannot, and one of equal
 /// priority cannot when no live flow of the best one's subtable overlaps a live flow of equal priority in another
-/// subtable. The classifier tracks such overlaps at install time (exactly when the other subtable's mask is
-/// contained in the new flow's, or that subtable is small; conservatively otherwise), so in the usual case of
-/// non-overlapping megaflows a lookup stops at its first hit.</para>
+/// subtable. The classifier records such overlaps at install time, against every other subtable of the same
+/// priority: none when a matched bit both masks share has, in all of that subtable's flows, the value the new flow
+/// does not have (a per-subtable AND/OR summary); exactly, by one probe, when that subtable's mask is contained in the
+/// new flow's; exactly, by a scan, when that subtable is small; conservatively (an overlap) otherwise. So in the
+/// usual case of non-overlapping megaflows a lookup stops at its first hit.</para>
 /// <para><b>Threads.</b> Lookups (<see cref="Lookup"/>, <see cref="LookupBatch"/>) may run on any number of threads
 /// at once and never lock or allocate. Writers (insert, remove, invalidate, expire) may be called from any thread;
 /// they are serialised internally by one lock. Writers publish read-copy-update style: a flow is fully built
@@ -33,8 +35,9 @@ namespace NetFabric.Datapath.Flows;
 /// concurrent with a write sees the classifier before or after that write, and may return a flow that died
 /// during the lookup (check <see cref="FlowEntry.IsAlive"/>, as <see cref="ExactMatchCache"/> does).</para>
 /// <para><b>Capacity.</b> At most <see cref="Capacity"/> flows are live. Installing into a full classifier evicts one
-/// flow first, by approximate LRU: the least recently used of 16 random flows, and a flow used in the last second
-/// only when no flow idle for a second exists (found by a sweep that runs at most once per second of idleness).</para>
+/// flow first, by approximate LRU: the least recently used of 16 random flows; if that one was used in the last
+/// second, a sweep looks for a flow idle for a second and evicts it, or the least recently used flow when none is
+/// (the sweep then records when the first flow can become idle, and is skipped until then).</para>
 /// </remarks>
 public sealed class MegaflowClassifier
 {
@@ -119,7 +122,7 @@ public sealed class MegaflowClassifier
     /// <summary>
     /// Installs a flow and returns its entry. A live flow with the same match and priority is replaced; when the
     /// classifier is full, one flow is evicted first (see the class remarks). Takes the write lock; allocates the
-    /// entry (and index space for its tags); amortised O(tags + subtables).
+    /// entry (and index space for its tags); amortised O(tags + subtables of the same priority).
     /// </summary>
     /// <param name="match">The packets the flow covers.</param>
     /// <param name="actions">What to do with them.</param>

@@ -19,7 +19,7 @@ public sealed partial class Worker
         // Several packets of one new flow often arrive in one burst: the first upcall's flow serves the rest.
         foreach (var installed in _installedThisBatch)
         {
-            if (installed.IsAlive && installed.Match.Covers(key))
+            if (installed.IsAlive && installed.Covers(key))
             {
                 _entries[index] = installed;
                 return true;
@@ -92,7 +92,7 @@ public sealed partial class Worker
             var entry = _pipeline.Flows.Insert(decision.Match, decision.Actions, tags, decision.Timeouts, decision.Priority, now);
             _counters.FlowsInstalled++;
             _installedThisBatch.Add(entry);
-            if (entry.Match.Covers(key))
+            if (entry.Covers(key))
                 _emc?.Insert(key, batchIndex >= 0 ? _hashes[batchIndex] : FlowHash.Of(key), entry);
             if (batchIndex >= 0)
             {

@@ -18,22 +18,31 @@ public class ClassifierConcurrencyTests
         ClassifierMasks.All[5],
     ];
 
-    private static FlowKey RandomKey(Random random) => new()
+    // A key from 64 ports × 4 MACs × 4 addresses, so writers and readers collide often.
+    private static FlowKey KeyOf(int inPort, int mac, int ip) => new()
     {
-        InPort = (uint)random.Next(64),
-        EthernetDestination = new MacAddress(0x0200_0000_0000UL + (ulong)random.Next(4)),
+        InPort = (uint)inPort,
+        EthernetDestination = new MacAddress(0x0200_0000_0000UL + (ulong)mac),
         EtherType = EtherType.IPv4,
-        NetworkDestination = new IPv6Address(0, 0x0A00_0000u + (uint)random.Next(4)),
+        NetworkDestination = new IPv6Address(0, 0x0A00_0000u + (uint)ip),
         Layers = FlowKeyLayers.Network,
     };
+
+    private static FlowKey RandomKey(Random random) => KeyOf(random.Next(64), random.Next(4), random.Next(4));
+
+    // The writer encodes the match it installs in the output port of the flow's program (key fields and mask index in
+    // the low 12 bits, a counter above), so a reader can tell that the program it got belongs to the entry's match.
+    private static uint PortFor(int inPort, int mac, int ip, int mask, uint counter) =>
+        (counter << 12) | (uint)(inPort << 6 | mac << 4 | ip << 2 | mask);
+
+    private static FlowMatch MatchFor(uint port) =>
+        new(KeyOf((int)(port >> 6) & 63, (int)(port >> 4) & 3, (int)(port >> 2) & 3), Masks[port & 3]);
 
     [Fact]
     public void Readers_only_ever_see_whole_consistent_entries_while_a_writer_churns()
     {
         // Small enough that eviction runs too.
         var classifier = new MegaflowClassifier(2048);
-        // What the writer attached to each id, published before the flow carrying that id is installed.
-        var attached = new ConcurrentDictionary<uint, FlowMatch>();
         var failures = new ConcurrentQueue<string>();
         var deadline = Stopwatch.GetTimestamp() + (long)(Duration.TotalSeconds * Stopwatch.Frequency);
         long lookups = 0, hits = 0, writes = 0;
@@ -44,9 +53,9 @@ public class ClassifierConcurrencyTests
             if (entry.Hash != entry.Match.Mask.Hash(entry.Match.Key)) failures.Enqueue($"{entry}: hash does not match its key");
             if (entry.Actions is null) { failures.Enqueue($"{entry}: no actions"); return; }
             string program = entry.Actions.ToString();
-            if (!program.StartsWith("output:", StringComparison.Ordinal) || !uint.TryParse(program.AsSpan(7), out uint id))
+            if (!program.StartsWith("output:", StringComparison.Ordinal) || !uint.TryParse(program.AsSpan(7), out uint port))
                 failures.Enqueue($"{entry}: unexpected program {program}");
-            else if (!attached.TryGetValue(id, out var match) || match != entry.Match)
+            else if (MatchFor(port) != entry.Match)
                 failures.Enqueue($"{entry}: program {program} was attached to another match");
         }
 
@@ -81,7 +90,7 @@ public class ClassifierConcurrencyTests
         {
             var random = new Random(1);
             var installed = new List<FlowEntry>();
-            uint nextId = 0;
+            uint counter = 0;
             try
             {
                 while (Stopwatch.GetTimestamp() < deadline)
@@ -89,11 +98,10 @@ public class ClassifierConcurrencyTests
                     int dice = random.Next(1000);
                     if (dice < 600)
                     {
-                        var key = RandomKey(random);
-                        var match = new FlowMatch(key, Masks[random.Next(Masks.Length)]);
-                        uint id = nextId++;
-                        attached[id] = match;
-                        installed.Add(classifier.Insert(match, TestActions.Output(id), [key.InPort % 8], priority: random.Next(3) - 1));
+                        int inPort = random.Next(64), mac = random.Next(4), ip = random.Next(4), mask = random.Next(Masks.Length);
+                        var match = new FlowMatch(KeyOf(inPort, mac, ip), Masks[mask]);
+                        var program = TestActions.Output(PortFor(inPort, mac, ip, mask, counter++));
+                        installed.Add(classifier.Insert(match, program, [(ulong)inPort % 8], priority: random.Next(3) - 1));
                     }
                     else if (dice < 850 && installed.Count > 0)
                     {

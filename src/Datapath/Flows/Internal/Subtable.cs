@@ -1,5 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace NetFabric.Datapath.Flows.Internal;
@@ -7,10 +9,13 @@ namespace NetFabric.Datapath.Flows.Internal;
 /// One slot of a subtable's open-addressing table: a tag derived from the entry's hash and the entry.
 /// A slot is never torn for a reader: each field is written with one aligned store, and readers verify
 /// the entry they read against the key, so a tag and entry from two different moments only cost a re-check.
+/// Explicit layout: the probe compares the tags of several slots with one vector, so tags must sit at even
+/// 8-byte lanes.
+[StructLayout(LayoutKind.Explicit, Size = 16)]
 internal struct Slot
 {
-    public ulong Tag;
-    public FlowEntry? Entry;
+    [FieldOffset(0)] public ulong Tag;
+    [FieldOffset(8)] public FlowEntry? Entry;
 }
 
 /// Hot counters on a cache line of their own, so readers on several cores bumping them do not
@@ -35,6 +40,12 @@ internal struct PaddedCounters
 /// the top bit set. A slot never goes back to empty in a published array, so an entry that stays installed
 /// during a probe is always found: every slot before it on its probe sequence was non-empty when it was
 /// placed and stays non-empty.
+/// Probes run forward from the home slot (hash modulo a power of two, the table's "home range") without wrapping;
+/// the array has <see cref="Guard"/> slots past the home range, and the last <see cref="Window"/> of them are kept
+/// empty, so every probe meets an empty slot in bounds and may read <see cref="Window"/> slots at a time: the tags
+/// of a whole window are compared with one vector compare, and the probe takes no data-dependent branch in the
+/// common case (found, or empty, within the first window). An insert that would land in the kept-empty slots
+/// rebuilds the table larger instead.
 /// </remarks>
 internal sealed class Subtable
 {
@@ -42,6 +53,9 @@ internal sealed class Subtable
     public const ulong TombstoneTag = 1;
     private const ulong TagBit = 1UL << 63;
     private const int MinimumSlots = 16;
+    // Slots past the home range; the last Window of them stay empty.
+    private const int Guard = 8;
+    private const int Window = 4;
 
     public readonly FlowMask Mask;
     public readonly int Priority;
@@ -52,7 +66,7 @@ internal sealed class Subtable
     // The classifier this subtable belongs to (so Remove can reject another classifier's entries).
     public readonly object Classifier;
 
-    private Slot[] _slots = new Slot[MinimumSlots];
+    private Slot[] _slots = new Slot[MinimumSlots + Guard];
     private int _used;                      // live entries + tombstones; writer only
     private volatile int _overlaps;
     private PaddedCounters _hits;           // First: hits since the last ranking (racy)
@@ -101,22 +115,21 @@ internal sealed class Subtable
     public static unsafe void Prefetch(Slot[] slots, ulong hash)
     {
         if (Sse.IsSupported)
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (int)hash & (slots.Length - 1))));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (int)hash & (slots.Length - Guard - 1))));
     }
 
     /// The entry of <paramref name="slots"/> covering <paramref name="key"/> (whose hash under the mask is
     /// <paramref name="hash"/>), or null, probing from the key's home slot. Lock-free; allocation-free.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public FlowEntry? Probe(Slot[] slots, in FlowKey key, ulong hash) => ProbeFrom(slots, key, hash, (int)hash);
+    public FlowEntry? Probe(Slot[] slots, in FlowKey key, ulong hash) => ProbeFrom(slots, key, hash, (int)hash & (slots.Length - Guard - 1));
 
-    /// Probes from slot <paramref name="start"/> (taken modulo the table size).
+    /// Probes from slot <paramref name="start"/>, which is on the key's probe sequence.
     public FlowEntry? ProbeFrom(Slot[] slots, in FlowKey key, ulong hash, int start)
     {
         ref Slot first = ref MemoryMarshal.GetArrayDataReference(slots);
-        int last = slots.Length - 1;
         ulong tag = TagOf(hash);
-        int i = start & last;
-        while (true)
+        // In bounds: an empty slot always comes before the end of the array.
+        for (int i = start; ; i++)
         {
             ref Slot slot = ref Unsafe.Add(ref first, i);
             ulong found = Volatile.Read(ref slot.Tag);
@@ -129,7 +142,6 @@ internal sealed class Subtable
             {
                 return null;
             }
-            i = (i + 1) & last;
         }
     }
 
@@ -139,15 +151,51 @@ internal sealed class Subtable
     public static int FirstTagged(Slot[] slots, ulong hash)
     {
         ref Slot first = ref MemoryMarshal.GetArrayDataReference(slots);
-        int last = slots.Length - 1;
         ulong tag = TagOf(hash);
-        int i = (int)hash & last;
-        while (true)
+        int i = (int)hash & (slots.Length - Guard - 1);
+        // The vector paths run only on x86 (the only place 256/512-bit vectors are accelerated): there a vector load
+        // reads each aligned 8-byte lane whole and loads are not reordered with later loads, so a window's tags are
+        // as good as the scalar path's volatile reads.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Four slots per step: tags in the even lanes (0x55), entries in the odd ones.
+            var tags = Vector512.Create(tag);
+            while (true)
+            {
+                var window = Vector512.LoadUnsafe(ref Unsafe.As<Slot, ulong>(ref Unsafe.Add(ref first, i)));
+                uint matches = (uint)Vector512.Equals(window, tags).ExtractMostSignificantBits() & 0x55;
+                uint empties = (uint)Vector512.Equals(window, Vector512<ulong>.Zero).ExtractMostSignificantBits() & 0x55;
+                uint stops = matches | empties;
+                if (stops != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(stops);
+                    return ((matches >> lane) & 1) != 0 ? i + (lane >> 1) : -1;
+                }
+                i += Window;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var tags = Vector256.Create(tag);
+            while (true)
+            {
+                var window = Vector256.LoadUnsafe(ref Unsafe.As<Slot, ulong>(ref Unsafe.Add(ref first, i)));
+                uint matches = Vector256.Equals(window, tags).ExtractMostSignificantBits() & 0x5;
+                uint empties = Vector256.Equals(window, Vector256<ulong>.Zero).ExtractMostSignificantBits() & 0x5;
+                uint stops = matches | empties;
+                if (stops != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(stops);
+                    return ((matches >> lane) & 1) != 0 ? i + (lane >> 1) : -1;
+                }
+                i += 2;
+            }
+        }
+        for (; ; i++)
         {
             ulong found = Volatile.Read(ref Unsafe.Add(ref first, i).Tag);
             if (found == tag) return i;
             if (found == EmptyTag) return -1;
-            i = (i + 1) & last;
         }
     }
 
@@ -190,25 +238,26 @@ internal sealed class Subtable
     /// Installs <paramref name="entry"/> (whose key is not in the table yet).
     public void Add(FlowEntry entry)
     {
-        if ((_used + 1) * 2 > _slots.Length) Rebuild(Count + 1);
+        if ((_used + 1) * 2 > _slots.Length - Guard) Rebuild(Count + 1);
+        int i;
+        // When the probe would run into the kept-empty end (a cluster at the top of the table, rare), grow.
+        while ((i = FreeSlot(_slots, entry.Hash)) < 0) Rebuild(Count + 1, 2 * (_slots.Length - Guard));
         var slots = _slots;
-        int last = slots.Length - 1;
-        int i = (int)entry.Hash & last;
-        int tombstone = -1;
-        while (true)
-        {
-            ulong tag = slots[i].Tag;
-            if (tag == EmptyTag) break;
-            if (tag == TombstoneTag && tombstone < 0) tombstone = i;
-            i = (i + 1) & last;
-        }
-        if (tombstone >= 0) i = tombstone;
-        else _used++;
+        if (slots[i].Tag == EmptyTag) _used++;
         // Entry before tag: a reader that sees the tag finds the entry (or an older one it rejects by key).
         Volatile.Write(ref slots[i].Entry, entry);
         Volatile.Write(ref slots[i].Tag, TagOf(entry.Hash));
         Count++;
         Summarise(entry.Key);
+    }
+
+    // The first tombstone or empty slot on the probe sequence of hash, or -1 when it is one of the kept-empty slots.
+    private static int FreeSlot(Slot[] slots, ulong hash)
+    {
+        int limit = slots.Length - Window;
+        for (int i = (int)hash & (slots.Length - Guard - 1); i < limit; i++)
+            if (slots[i].Tag is EmptyTag or TombstoneTag) return i;
+        return -1;
     }
 
     /// Puts <paramref name="replacement"/> (same masked key) in the slot of <paramref name="installed"/>.
@@ -248,7 +297,7 @@ internal sealed class Subtable
         }
         // Every entry here matches a subset of the new match's bits: it overlaps iff it equals the new key there.
         if (contained) return Find(maskedKey) is not null;
-        if (_slots.Length > scanLimit) return true;
+        if (_slots.Length - Guard > scanLimit) return true;
         foreach (ref readonly var slot in _slots.AsSpan())
         {
             if (slot.Entry is not { } entry) continue;
@@ -264,15 +313,12 @@ internal sealed class Subtable
     private int IndexOf(FlowEntry entry)
     {
         var slots = _slots;
-        int last = slots.Length - 1;
         ulong tag = TagOf(entry.Hash);
-        int i = (int)entry.Hash & last;
-        while (true)
+        for (int i = (int)entry.Hash & (slots.Length - Guard - 1); ; i++)
         {
             ref Slot slot = ref slots[i];
             if (slot.Tag == tag && ReferenceEquals(slot.Entry, entry)) return i;
             if (slot.Tag == EmptyTag) throw new InvalidOperationException("Classifier invariant broken: an installed entry is missing from its subtable.");
-            i = (i + 1) & last;
         }
     }
 
@@ -286,31 +332,40 @@ internal sealed class Subtable
         }
     }
 
-    // Copies the live entries into a table where they fill at most a third of the slots, then publishes it:
+    // Copies the live entries into a table where they fill at most a third of the home range, then publishes it:
     // after a rebuild at least a sixth of the slots can be used before the next one, so rebuilding stays amortised O(1).
-    // Reads only the slots (a slot's tag holds the hash's low bits), not the entries, unless tombstones show that
-    // entries were removed: then the overlap summary is recomputed from the live keys so it does not stay stale.
-    private void Rebuild(int live)
+    // Doubles again in the unlikely case that a cluster runs into the kept-empty end. Reads only the slots (a slot's
+    // tag holds the hash's low bits), not the entries, unless tombstones show that entries were removed: then the
+    // overlap summary is recomputed from the live keys so it does not stay stale.
+    private void Rebuild(int live, int minimumSize = MinimumSlots)
     {
-        int size = MinimumSlots;
+        int size = minimumSize;
         while (size < live * 3) size *= 2;
-        var slots = new Slot[size];
-        bool summarise = _used != Count;
-        if (summarise)
+        Slot[] slots;
+        while (!TryCopyLive(size, out slots)) size *= 2;
+        if (_used != Count)
         {
             _and.AsSpan().Fill(ulong.MaxValue);
             _or.AsSpan().Clear();
-        }
-        foreach (ref readonly var old in _slots.AsSpan())
-        {
-            if (old.Entry is not { } entry || old.Tag == TombstoneTag) continue;
-            int i = (int)old.Tag & (size - 1);
-            while (slots[i].Tag != EmptyTag) i = (i + 1) & (size - 1);
-            slots[i].Entry = entry;
-            slots[i].Tag = old.Tag;
-            if (summarise) Summarise(entry.Key);
+            foreach (ref readonly var slot in slots.AsSpan())
+                if (slot.Entry is { } entry) Summarise(entry.Key);
         }
         _used = Count;
         Volatile.Write(ref _slots, slots);
+    }
+
+    private bool TryCopyLive(int size, out Slot[] slots)
+    {
+        slots = new Slot[size + Guard];
+        int limit = slots.Length - Window;
+        foreach (ref readonly var old in _slots.AsSpan())
+        {
+            if (old.Entry is null || old.Tag == TombstoneTag) continue;
+            int i = (int)old.Tag & (size - 1);
+            while (slots[i].Tag != EmptyTag) i++;
+            if (i >= limit) return false;
+            slots[i] = old;
+        }
+        return true;
     }
 }
