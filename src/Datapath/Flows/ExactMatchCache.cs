@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NetFabric.Datapath.Flows;
 
@@ -82,9 +83,21 @@ public sealed class ExactMatchCache
     public void Clear() => Array.Clear(_slots);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool SameKey(in FlowKey left, in FlowKey right) =>
-        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<FlowKey, byte>(ref Unsafe.AsRef(in left)), FlowKey.Size)
-            .SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<FlowKey, byte>(ref Unsafe.AsRef(in right)), FlowKey.Size));
+    private static bool SameKey(in FlowKey left, in FlowKey right)
+    {
+        ref byte a = ref Unsafe.As<FlowKey, byte>(ref Unsafe.AsRef(in left));
+        ref byte b = ref Unsafe.As<FlowKey, byte>(ref Unsafe.AsRef(in right));
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // 112 bytes = three 32-byte lanes + one 16-byte lane, compared without a call or a loop.
+            var difference = (Vector256.LoadUnsafe(ref a) ^ Vector256.LoadUnsafe(ref b))
+                | (Vector256.LoadUnsafe(ref a, 32) ^ Vector256.LoadUnsafe(ref b, 32))
+                | (Vector256.LoadUnsafe(ref a, 64) ^ Vector256.LoadUnsafe(ref b, 64));
+            return difference == Vector256<byte>.Zero
+                && Vector128.LoadUnsafe(ref a, 96) == Vector128.LoadUnsafe(ref b, 96);
+        }
+        return MemoryMarshal.CreateReadOnlySpan(ref a, FlowKey.Size).SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref b, FlowKey.Size));
+    }
 
     private struct Slot
     {

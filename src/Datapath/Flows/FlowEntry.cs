@@ -76,13 +76,19 @@ public sealed class FlowEntry
 
     /// <summary>
     /// Records <paramref name="packets"/> hits totalling <paramref name="bytes"/> at <paramref name="now"/>. Workers call
-    /// it once per batch per entry, so the interlocked cost is paid per batch, not per packet.
+    /// it once per run of consecutive packets of this flow in a burst.
     /// </summary>
+    /// <remarks>
+    /// Plain adds, not interlocked ones: an interlocked add per packet would cost more than the rest of a megaflow
+    /// hit. A flow's packets stay on one worker (one receive queue, or flow-hash hand-over in
+    /// <see cref="Pipeline.PacketPipeline"/>), so the writes do not race in practice; if two workers ever hit the same
+    /// flow at the same instant, a few counts can be lost. The counters are statistics, never used for decisions.
+    /// </remarks>
     public void RecordHits(int packets, long bytes, long now)
     {
-        Interlocked.Add(ref _packets, packets);
-        Interlocked.Add(ref _bytes, bytes);
-        if (now > Volatile.Read(ref _lastUsed)) Volatile.Write(ref _lastUsed, now);
+        _packets += packets;
+        _bytes += bytes;
+        if (now > _lastUsed) _lastUsed = now;
     }
 
     /// <summary>True when a timeout has passed at <paramref name="now"/>.</summary>

@@ -91,7 +91,11 @@ public sealed partial class Worker
             if (count == 0) continue;
             processed += count;
             var received = _rx.AsSpan(0, count);
-            foreach (ref var packet in received) packet.InPort = slot.Number;
+            // Write only when it differs: a descriptor the worker does not dirty stays shared with the core that
+            // produced it instead of bouncing between caches.
+            uint number = slot.Number;
+            foreach (ref var packet in received)
+                if (packet.InPort != number) packet.InPort = number;
             if (_pipeline.DistributesByFlowHash(slot)) received = HandOver(received);
             if (received.Length > 0) Process(received, now);
         }
@@ -138,9 +142,13 @@ public sealed partial class Worker
             ref var key = ref _keys[i];
             FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
             if (key.Malformed) _counters.Malformed++;
-            ulong hash = FlowHash.Of(key);
-            _hashes[i] = hash;
-            var entry = _emc?.Lookup(key, hash);
+            FlowEntry? entry = null;
+            if (_emc is not null)
+            {
+                ulong hash = FlowHash.Of(key);
+                _hashes[i] = hash;
+                entry = _emc.Lookup(key, hash);
+            }
             _entries[i] = entry;
             if (entry is null)
             {
