@@ -27,6 +27,8 @@ public sealed partial class Worker
     private readonly ulong[] _hashes = new ulong[PacketBatch.MaximumSize];
     private readonly FlowEntry?[] _entries = new FlowEntry?[PacketBatch.MaximumSize];
     private readonly int[] _missIndices = new int[PacketBatch.MaximumSize];
+    // The packets that missed the exact-match cache, in arrival order (_missIndices is compacted as they resolve).
+    private readonly int[] _missOrder = new int[PacketBatch.MaximumSize];
     private readonly FlowKey[] _missKeys = new FlowKey[PacketBatch.MaximumSize];
     private readonly FlowEntry?[] _missResults = new FlowEntry?[PacketBatch.MaximumSize];
     private readonly PacketBuffer[] _rx = new PacketBuffer[PacketBatch.MaximumSize];
@@ -71,9 +73,8 @@ public sealed partial class Worker
     /// number of packets processed. Called in a loop by the pipeline's thread for this worker, or directly by
     /// <see cref="PacketPipeline.Poll"/> when the pipeline runs without threads.
     /// </summary>
-    internal int RunOnce()
+    internal int RunOnce(long now)
     {
-        long now = Stopwatch.GetTimestamp();
         int processed = 0;
         int burst = _pipeline.Options.BurstSize;
         foreach (var inbox in Inboxes)
@@ -132,37 +133,42 @@ public sealed partial class Worker
     {
         int count = packets.Length;
         _counters.Packets += count;
-        var classifier = _pipeline.Flows;
         int misses = 0;
+        var run = new HitRun(now);
 
-        // 1. Keys, and the exact-match cache.
+        // 1. Keys, and the exact-match cache. A hit executes at once: a flow's packets either all hit or all miss
+        // within one burst (the cache only changes after this loop), so per-flow order is kept; flows may be
+        // reordered relative to each other, as in Open vSwitch.
+        var emc = _emc;
         for (int i = 0; i < count; i++)
         {
             var packet = packets[i];
             ref var key = ref _keys[i];
             FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
             if (key.Malformed) _counters.Malformed++;
-            FlowEntry? entry = null;
-            if (_emc is not null)
+            if (emc is not null)
             {
                 ulong hash = FlowHash.Of(key);
                 _hashes[i] = hash;
-                entry = _emc.Lookup(key, hash);
+                var entry = emc.Lookup(key, hash);
+                if (entry is not null)
+                {
+                    run.Add(entry, packet.Length);
+                    entry.Actions.Execute(packet, _sink);
+                    continue;
+                }
             }
-            _entries[i] = entry;
-            if (entry is null)
-            {
-                _missIndices[misses] = i;
-                _missKeys[misses] = key;
-                misses++;
-            }
+            _missIndices[misses] = i;
+            _missOrder[misses] = i;
+            _missKeys[misses] = key;
+            misses++;
         }
         _counters.ExactMatchHits += count - misses;
 
         // 2. The megaflow classifier, one batch lookup for all EMC misses.
         if (misses > 0)
         {
-            classifier.LookupBatch(_missKeys.AsSpan(0, misses), _missResults.AsSpan(0, misses));
+            _pipeline.Flows.LookupBatch(_missKeys.AsSpan(0, misses), _missResults.AsSpan(0, misses));
             int stillMissing = 0;
             for (int j = 0; j < misses; j++)
             {
@@ -171,7 +177,7 @@ public sealed partial class Worker
                 if (entry is not null)
                 {
                     _entries[i] = entry;
-                    _emc?.Insert(_keys[i], _hashes[i], entry);
+                    emc?.Insert(_keys[i], _hashes[i], entry);
                     _counters.MegaflowHits++;
                 }
                 else
@@ -193,33 +199,47 @@ public sealed partial class Worker
                 }
                 _installedThisBatch.Clear();
             }
-        }
 
-        // 4. Execute, staging outputs per port; statistics once per run of packets of one flow.
-        FlowEntry? run = null;
-        int runPackets = 0;
-        long runBytes = 0;
-        for (int i = 0; i < count; i++)
-        {
-            var entry = _entries[i];
-            _entries[i] = null;
-            var packet = packets[i];
-            if (packet.IsNull || entry is null) continue;
-            if (!ReferenceEquals(entry, run))
+            // 4. Execute the packets that missed the exact-match cache, in arrival order.
+            for (int j = 0; j < misses; j++)
             {
-                run?.RecordHits(runPackets, runBytes, now);
-                run = entry;
-                runPackets = 0;
-                runBytes = 0;
+                int i = _missOrder[j];
+                var entry = _entries[i];
+                var packet = packets[i];
+                if (entry is null) continue;
+                _entries[i] = null;
+                if (packet.IsNull) continue;
+                run.Add(entry, packet.Length);
+                entry.Actions.Execute(packet, _sink);
             }
-            runPackets++;
-            runBytes += packet.Length;
-            entry.Actions.Execute(packet, _sink);
         }
-        run?.RecordHits(runPackets, runBytes, now);
+        run.Flush();
 
         // 5. Transmit, then give the resolver what actions sent up (TTL expiry, explicit).
         _sink.Flush();
         if (_sink.ResolverQueue.Count > 0) DrainResolverQueue(now);
+    }
+
+    /// Statistics for consecutive packets of one flow, recorded on the flow once per run.
+    private struct HitRun(long now)
+    {
+        private FlowEntry? _entry;
+        private int _packets;
+        private long _bytes;
+
+        public void Add(FlowEntry entry, int bytes)
+        {
+            if (!ReferenceEquals(entry, _entry))
+            {
+                _entry?.RecordHits(_packets, _bytes, now);
+                _entry = entry;
+                _packets = 0;
+                _bytes = 0;
+            }
+            _packets++;
+            _bytes += bytes;
+        }
+
+        public readonly void Flush() => _entry?.RecordHits(_packets, _bytes, now);
     }
 }
