@@ -11,9 +11,9 @@ public sealed partial class Worker
 {
     private readonly List<(PacketBuffer Packet, ResolverReason Reason)> _resolverWork = [];
 
-    /// Handles a packet of the current batch that no cached flow matched. True when <c>_entries[index]</c> now
+    /// Handles a packet of the current batch that no cached flow matched. True when <c>_missResults[missSlot]</c> now
     /// holds the flow to execute; false when the packet was consumed (parked, dropped, or executed one-shot).
-    private bool HandleMiss(ref PacketBuffer packet, int index, long now)
+    private bool HandleMiss(ref PacketBuffer packet, int index, int missSlot, long now)
     {
         ref var key = ref _keys[index];
         // Several packets of one new flow often arrive in one burst: the first upcall's flow serves the rest.
@@ -21,7 +21,7 @@ public sealed partial class Worker
         {
             if (installed.IsAlive && installed.Covers(key))
             {
-                _entries[index] = installed;
+                _missResults[missSlot] = installed;
                 return true;
             }
         }
@@ -32,7 +32,7 @@ public sealed partial class Worker
             _sink.Drop(packet, DropReason.Overload);
             return false;
         }
-        return Resolve(packet, key, ResolverReason.Miss, index, now, now + ParkTicks(_pipeline.Options.MaximumParkTime));
+        return Resolve(packet, key, ResolverReason.Miss, index, missSlot, now, now + ParkTicks(_pipeline.Options.MaximumParkTime));
     }
 
     private bool TakeUpcallToken(ref TokenBucket bucket, long now)
@@ -41,7 +41,7 @@ public sealed partial class Worker
         return bucket.TryTake(now);
     }
 
-    private bool Resolve(PacketBuffer packet, in FlowKey key, ResolverReason reason, int batchIndex, long now, long deadline)
+    private bool Resolve(PacketBuffer packet, in FlowKey key, ResolverReason reason, int batchIndex, int missSlot, long now, long deadline)
     {
         _counters.Upcalls++;
         var resolver = _pipeline.Resolver;
@@ -96,7 +96,7 @@ public sealed partial class Worker
                 _emc?.Insert(key, batchIndex >= 0 ? _hashes[batchIndex] : FlowHash.Of(key), entry);
             if (batchIndex >= 0)
             {
-                _entries[batchIndex] = entry;
+                _missResults[missSlot] = entry;
                 return true;
             }
             entry.RecordHits(1, packet.Length, now);
@@ -141,7 +141,7 @@ public sealed partial class Worker
                 continue;
             }
             FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out var key);
-            Resolve(packet, key, ResolverReason.Miss, -1, now, deadline);
+            Resolve(packet, key, ResolverReason.Miss, -1, -1, now, deadline);
         }
         _due.Clear();
         _sink.Flush();
@@ -160,7 +160,7 @@ public sealed partial class Worker
             foreach (var (packet, reason) in _resolverWork)
             {
                 FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out var key);
-                Resolve(packet, key, reason, -1, now, deadline);
+                Resolve(packet, key, reason, -1, -1, now, deadline);
             }
             _sink.Flush();
         }

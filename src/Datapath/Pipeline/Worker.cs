@@ -25,7 +25,7 @@ public sealed partial class Worker
     private readonly List<(PortSlot Port, int Queue)> _queues = [];
     private readonly FlowKey[] _keys = new FlowKey[PacketBatch.MaximumSize];
     private readonly ulong[] _hashes = new ulong[PacketBatch.MaximumSize];
-    private readonly FlowEntry?[] _entries = new FlowEntry?[PacketBatch.MaximumSize];
+    // Miss slots (positions in _missOrder) still unresolved after the megaflow lookup.
     private readonly int[] _missIndices = new int[PacketBatch.MaximumSize];
     // The packets that missed the exact-match cache, in arrival order (_missIndices is compacted as they resolve).
     private readonly int[] _missOrder = new int[PacketBatch.MaximumSize];
@@ -158,44 +158,49 @@ public sealed partial class Worker
                     continue;
                 }
             }
-            _missIndices[misses] = i;
             _missOrder[misses] = i;
-            _missKeys[misses] = key;
             misses++;
         }
         _counters.ExactMatchHits += count - misses;
 
-        // 2. The megaflow classifier, one batch lookup for all EMC misses.
+        // 2. The megaflow classifier, one batch lookup for all EMC misses. When every packet missed (or the EMC is
+        // off) the keys are already contiguous; otherwise the misses' keys were gathered.
         if (misses > 0)
         {
-            _pipeline.Flows.LookupBatch(_missKeys.AsSpan(0, misses), _missResults.AsSpan(0, misses));
+            if (misses < count)
+                for (int j = 0; j < misses; j++) _missKeys[j] = _keys[_missOrder[j]];
+            var missKeys = misses == count ? _keys.AsSpan(0, count) : _missKeys.AsSpan(0, misses);
+            var results = _missResults.AsSpan(0, misses);
+            _pipeline.Flows.LookupBatch(missKeys, results);
             int stillMissing = 0;
             for (int j = 0; j < misses; j++)
             {
-                int i = _missIndices[j];
-                var entry = _missResults[j];
+                var entry = results[j];
                 if (entry is not null)
                 {
-                    _entries[i] = entry;
-                    emc?.Insert(_keys[i], _hashes[i], entry);
+                    if (emc is not null)
+                    {
+                        int i = _missOrder[j];
+                        emc.Insert(_keys[i], _hashes[i], entry);
+                    }
                     _counters.MegaflowHits++;
                 }
                 else
                 {
-                    _missIndices[stillMissing++] = i;
+                    _missIndices[stillMissing++] = j;
                 }
             }
-            _missResults.AsSpan(0, misses).Clear();
 
             // 3. Upcalls for what is left, on this thread.
             if (stillMissing > 0)
             {
                 _counters.Misses += stillMissing;
                 _installedThisBatch.Clear();
-                for (int j = 0; j < stillMissing; j++)
+                for (int k = 0; k < stillMissing; k++)
                 {
-                    int i = _missIndices[j];
-                    if (!HandleMiss(ref packets[i], i, now)) packets[i] = default;
+                    int j = _missIndices[k];
+                    int i = _missOrder[j];
+                    if (!HandleMiss(ref packets[i], i, j, now)) packets[i] = default;
                 }
                 _installedThisBatch.Clear();
             }
@@ -203,15 +208,14 @@ public sealed partial class Worker
             // 4. Execute the packets that missed the exact-match cache, in arrival order.
             for (int j = 0; j < misses; j++)
             {
-                int i = _missOrder[j];
-                var entry = _entries[i];
-                var packet = packets[i];
+                var entry = results[j];
                 if (entry is null) continue;
-                _entries[i] = null;
+                var packet = packets[_missOrder[j]];
                 if (packet.IsNull) continue;
                 run.Add(entry, packet.Length);
                 entry.Actions.Execute(packet, _sink);
             }
+            results.Clear();
         }
         run.Flush();
 
