@@ -40,7 +40,9 @@ public sealed class DatapathMetrics : IDisposable
         _meter.CreateObservableCounter("netfabric.parked.dropped", () => PerWorker(s => s.ParkingOverflows + s.ParkingTimeouts), "{packet}", "Parked packets dropped (queue full or timed out).");
         _meter.CreateObservableCounter("netfabric.resolver.errors", () => PerWorker(s => s.ResolverErrors), "{call}", "Resolver calls that threw.");
         _meter.CreateObservableCounter("netfabric.flows.installed", () => PerWorker(s => s.FlowsInstalled), "{flow}", "Flows installed.");
-        _meter.CreateObservableCounter("netfabric.flows.expired", () => pipeline.ExpiredFlows, "{flow}", "Flows removed by timeouts.");
+        _meter.CreateObservableCounter("netfabric.flows.expired", () => pipeline.Flows.Statistics.Expired, "{flow}", "Flows removed by timeouts.");
+        _meter.CreateObservableCounter("netfabric.flows.evicted", () => pipeline.Flows.Statistics.Evicted, "{flow}", "Flows evicted to make room (least recently used).");
+        _meter.CreateObservableCounter("netfabric.flows.invalidated", () => pipeline.Flows.Statistics.Invalidated, "{flow}", "Flows removed because something they relied on changed.");
         _meter.CreateObservableGauge("netfabric.flows.active", () => pipeline.Flows.Count, "{flow}", "Flows in the megaflow cache.");
         _meter.CreateObservableCounter("netfabric.drops", () => PerWorker(s => s.DroppedByAction + s.DroppedOther), "{packet}", "Packets dropped by the datapath.");
     }

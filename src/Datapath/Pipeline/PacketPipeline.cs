@@ -24,7 +24,6 @@ public sealed class PacketPipeline : IDisposable
     private volatile bool _running;
     private bool _prepared;
     private long _nextMaintenance;
-    private long _expired;
 
     /// <summary>Creates a pipeline; throws <see cref="ArgumentException"/> naming every invalid option.</summary>
     public PacketPipeline(PipelineOptions? options = null)
@@ -54,9 +53,6 @@ public sealed class PacketPipeline : IDisposable
 
     /// <summary>True between <see cref="Start"/> and <see cref="Stop"/>.</summary>
     public bool IsRunning => _running;
-
-    /// <summary>Flows removed by timeouts.</summary>
-    public long ExpiredFlows => Interlocked.Read(ref _expired);
 
     internal List<Worker> WorkerList => _workers;
 
@@ -181,7 +177,7 @@ public sealed class PacketPipeline : IDisposable
     {
         if (now < _nextMaintenance) return;
         _nextMaintenance = now + (long)(Options.MaintenanceInterval.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
-        Interlocked.Add(ref _expired, Flows.Expire(now));
+        Flows.Expire(now);
     }
 
     /// <summary>Stops the workers, releases parked packets, and disposes the metrics and the emit pool. Ports are the caller's.</summary>
