@@ -56,23 +56,11 @@ public sealed partial class ActionProgram
         var field = frame.Slice(layout.Network + fieldOffset, 4);
         uint old = BinaryPrimitives.ReadUInt32BigEndian(field);
         BinaryPrimitives.WriteUInt32BigEndian(field, address);
-        int checksum = layout.Network + Ipv4ChecksumOffset;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum),
-            Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum)), old, address));
+        var header = frame.Slice(layout.Network + Ipv4ChecksumOffset, 2);
+        Write(header, Checksum.Update(Read(header), old, address));
         // The TCP/UDP pseudo-header holds the addresses; ICMPv4 has no pseudo-header.
-        switch (layout.TransportKind)
-        {
-            case TransportKind.Tcp:
-                checksum = layout.Transport + TcpChecksumOffset;
-                BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum),
-                    Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum)), old, address));
-                break;
-            case TransportKind.Udp:
-                checksum = layout.Transport + UdpChecksumOffset;
-                ushort value = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum));
-                if (value != 0) BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum), UdpChecksum(Checksum.Update(value, old, address)));
-                break;
-        }
+        if (TransportChecksum(frame, layout, out var transport, out bool udp))
+            Write(transport, Finish(Checksum.Update(Read(transport), old, address), udp));
         return true;
     }
 
@@ -86,25 +74,9 @@ public sealed partial class ActionProgram
         var old = IPv6Address.Read(field);
         var address = new IPv6Address(upper, lower);
         address.Write(field);
-        int checksum;
-        switch (layout.TransportKind)
-        {
-            case TransportKind.Tcp:
-                checksum = layout.Transport + TcpChecksumOffset;
-                BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum),
-                    Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum)), old, address));
-                break;
-            case TransportKind.IcmpV6:
-                checksum = layout.Transport + IcmpV6ChecksumOffset;
-                BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum),
-                    Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum)), old, address));
-                break;
-            case TransportKind.Udp:
-                checksum = layout.Transport + UdpChecksumOffset;
-                ushort value = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum));
-                if (value != 0) BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum), UdpChecksum(Checksum.Update(value, old, address)));
-                break;
-        }
+        // Every IPv6 upper layer's checksum covers the pseudo-header, ICMPv6 included.
+        if (TransportChecksum(frame, layout, out var transport, out bool udp))
+            Write(transport, Finish(Checksum.Update(Read(transport), old, address), udp));
         return true;
     }
 
@@ -113,17 +85,12 @@ public sealed partial class ActionProgram
         if (!layout.IsLocated) layout.Locate(frame);
         if (layout.IpVersion == 0) return false;
         if (!layout.IsTransportLocated) layout.LocateTransport(frame);
-        int checksumOffset;
-        if (layout.TransportKind == TransportKind.Tcp) checksumOffset = TcpChecksumOffset;
-        else if (layout.TransportKind == TransportKind.Udp) checksumOffset = UdpChecksumOffset;
-        else return false;
-        int field = layout.Transport + fieldOffset;
-        ushort old = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(field));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(field), port);
-        int checksum = layout.Transport + checksumOffset;
-        ushort value = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(checksum));
-        if (layout.TransportKind == TransportKind.Tcp) BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum), Checksum.Update(value, old, port));
-        else if (value != 0) BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(checksum), UdpChecksum(Checksum.Update(value, old, port)));
+        if (layout.TransportKind is not (TransportKind.Tcp or TransportKind.Udp)) return false;
+        var field = frame.Slice(layout.Transport + fieldOffset, 2);
+        ushort old = Read(field);
+        Write(field, port);
+        if (TransportChecksum(frame, layout, out var checksum, out bool udp))
+            Write(checksum, Finish(Checksum.Update(Read(checksum), old, port), udp));
         return true;
     }
 
@@ -134,7 +101,28 @@ public sealed partial class ActionProgram
         BinaryPrimitives.WriteUInt16BigEndian(field, Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(field), oldValue, newValue));
     }
 
-    // RFC 768: a computed UDP checksum of 0 is sent as all ones (0 on the wire means "no checksum").
+    /// The transport checksum field a pseudo-header or port change must update, if the packet has one to update:
+    /// TCP, UDP (unless it carries no checksum: 0 over IPv4, or a zero-checksum tunnel over IPv6) or ICMPv6.
+    private static bool TransportChecksum(Span<byte> frame, in PacketLayout layout, out Span<byte> field, out bool udp)
+    {
+        udp = layout.TransportKind == TransportKind.Udp;
+        int offset = layout.TransportKind switch
+        {
+            TransportKind.Tcp => TcpChecksumOffset,
+            TransportKind.Udp => UdpChecksumOffset,
+            TransportKind.IcmpV6 when layout.IpVersion == 6 => IcmpV6ChecksumOffset,
+            _ => -1,
+        };
+        field = offset < 0 ? default : frame.Slice(layout.Transport + offset, 2);
+        return offset >= 0 && !(udp && Read(field) == 0);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ushort UdpChecksum(ushort value) => value == 0 ? (ushort)0xFFFF : value;
+    private static ushort Read(Span<byte> field) => BinaryPrimitives.ReadUInt16BigEndian(field);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(Span<byte> field, ushort value) => BinaryPrimitives.WriteUInt16BigEndian(field, value);
+
+    // RFC 768: a UDP checksum that computes to zero is sent as all ones (zero means "none").
+    private static ushort Finish(ushort checksum, bool udp) => udp && checksum == 0 ? (ushort)0xFFFF : checksum;
 }
