@@ -1,0 +1,177 @@
+using Microsoft.Extensions.ObjectPool;
+using NetFabric.Datapath.Actions;
+using NetFabric.Datapath.Buffers;
+using NetFabric.Datapath.Flows;
+using NetFabric.Datapath.Pipeline;
+using NetFabric.Simulation.Devices;
+using NetFabric.Simulation.Topology;
+
+namespace NetFabric.Simulation.Engine;
+
+/// <summary>
+/// The decision engine (seed 001 §2–3): on a flow miss it simulates the packet through the virtual topology —
+/// ingress exterior port → device → interior port → peer device … → egress exterior port(s) — and returns a
+/// wildcard flow that matches exactly the key bytes the devices read, with the aggregate of their header changes
+/// as actions and the tags of every device, port and state entry relied on. Thread-safe: workers call it
+/// concurrently; per-miss contexts come from a pool.
+/// </summary>
+/// <remarks>
+/// Current scope: bridges and any <see cref="IVirtualDevice"/> registered with <see cref="Register"/>. A flood
+/// reaching other devices is simulated branch by branch on one context, so branches must not rewrite headers
+/// (true of L2 topologies); routers and per-branch rewrites come next.
+/// </remarks>
+public sealed class DecisionEngine : IFlowResolver
+{
+    /// <summary>Most devices a packet may traverse before it is dropped as looping.</summary>
+    public const int HopLimit = 16;
+
+    private readonly Dictionary<DeviceId, IVirtualDevice> _devices = [];
+    private readonly Dictionary<uint, PortId> _ingress = [];
+    private readonly Dictionary<PortId, uint> _egress = [];
+    private readonly ObjectPool<SimulationContext> _contexts = new DefaultObjectPool<SimulationContext>(new DefaultPooledObjectPolicy<SimulationContext>());
+    private long _loops;
+
+    /// <summary>
+    /// Creates an engine for <paramref name="topology"/>; <paramref name="interfaces"/> maps each exterior port's
+    /// <see cref="PortDefinition.HostInterface"/> on this host to its datapath port number. Exterior ports bound to
+    /// interfaces not in the map live on other hosts and are not reachable here yet.
+    /// </summary>
+    public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces)
+    {
+        Topology = topology;
+        foreach (var port in topology.Ports.Values)
+        {
+            if (port.Kind != PortKind.Exterior || port.HostInterface is null || !interfaces.TryGetValue(port.HostInterface, out uint number)) continue;
+            _ingress[number] = port.Id;
+            _egress[port.Id] = number;
+        }
+        foreach (var bridge in topology.Bridges)
+        {
+            var device = new Bridge(bridge.Id.Tag, bridge.Name, [.. bridge.Ports.Select(p => p.Id.Value)]);
+            foreach (var entry in bridge.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
+            device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
+            _devices[bridge.Id] = device;
+        }
+    }
+
+    /// <summary>The topology being simulated.</summary>
+    public TopologySnapshot Topology { get; }
+
+    /// <summary>The flow cache to invalidate when learned state changes (usually the pipeline's <see cref="PacketPipeline.Flows"/>).</summary>
+    public MegaflowClassifier? Flows { get; set; }
+
+    /// <summary>Packets dropped because they looped past <see cref="HopLimit"/> devices.</summary>
+    public long Loops => Interlocked.Read(ref _loops);
+
+    /// <summary>Timeouts of drop flows: short, so a drop caused by a transient state does not linger.</summary>
+    public FlowTimeouts DropTimeouts { get; init; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+
+    /// <summary>Timeouts of forwarding flows.</summary>
+    public FlowTimeouts Timeouts { get; init; } = FlowTimeouts.Default;
+
+    /// <summary>Replaces the simulation of device <paramref name="id"/> with <paramref name="device"/> (a custom device), or adds one.</summary>
+    public void Register(DeviceId id, IVirtualDevice device) => _devices[id] = device;
+
+    /// <summary>The device simulating <paramref name="id"/>.</summary>
+    public IVirtualDevice Device(DeviceId id) => _devices[id];
+
+    /// <inheritdoc />
+    public FlowResolution Resolve(in FlowKey key, PacketBuffer packet, ResolverReason reason)
+    {
+        var context = _contexts.Get();
+        try
+        {
+            context.Reset(key);
+            var result = Simulate(context, hops: null);
+            if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry);
+            bool drop = result.Outputs.Count == 0;
+            return new FlowDecision
+            {
+                Match = new FlowMatch(key, context.Mask),
+                Actions = context.BuildActions(result.Outputs.ToArray()),
+                Tags = [.. context.Tags],
+                Timeouts = drop ? DropTimeouts : Timeouts,
+                Cacheable = reason == ResolverReason.Miss,
+            };
+        }
+        finally
+        {
+            _contexts.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Simulates <paramref name="frame"/> arriving on datapath port <paramref name="inPort"/> and explains the
+    /// decision hop by hop. Learning happens as for a real packet. Allocates: a diagnostic, not a hot path.
+    /// </summary>
+    public SimulationTrace Trace(uint inPort, ReadOnlySpan<byte> frame)
+    {
+        FlowKey.Extract(frame, inPort, out var key);
+        var context = new SimulationContext();
+        context.Reset(key);
+        var hops = new List<TraceHop>();
+        var result = Simulate(context, hops);
+        var actions = context.BuildActions(result.Outputs.ToArray());
+        string outcome = result.Pending is not null ? "pending" : result.Outputs.Count == 0 ? "drop" : $"output to {string.Join(", ", result.Outputs)}";
+        return new SimulationTrace(key, hops, new FlowMatch(key, context.Mask), actions, [.. context.Tags], outcome);
+    }
+
+    private readonly record struct Result(List<uint> Outputs, TimeSpan? Pending);
+
+    private Result Simulate(SimulationContext context, List<TraceHop>? hops)
+    {
+        var outputs = new List<uint>();
+        // The ingress port always enters the match: which virtual port a packet arrived on decides everything.
+        uint inPort = context.ReadInPort();
+        if (!_ingress.TryGetValue(inPort, out var ingress))
+        {
+            hops?.Add(new TraceHop("(none)", $"datapath port {inPort}", VerdictKind.Drop, [], "no exterior port is bound to this datapath port"));
+            return new Result(outputs, null);
+        }
+        TimeSpan? pending = null;
+        Walk(context, ingress, 0, outputs, hops, ref pending);
+        return new Result(outputs, pending);
+    }
+
+    private void Walk(SimulationContext context, PortId ingress, int depth, List<uint> outputs, List<TraceHop>? hops, ref TimeSpan? pending)
+    {
+        var definition = Topology.DeviceOf(ingress);
+        if (depth >= HopLimit || !_devices.TryGetValue(definition.Id, out var device))
+        {
+            if (depth >= HopLimit) Interlocked.Increment(ref _loops);
+            hops?.Add(new TraceHop(definition.Name, Topology.QualifiedName(ingress), VerdictKind.Drop, [],
+                depth >= HopLimit ? $"hop limit {HopLimit} reached (a loop)" : "no simulation for this device"));
+            return;
+        }
+        context.AddTag(definition.Id.Tag);
+        context.AddTag(ingress.Tag);
+        var verdict = device.Process(context, ingress.Value);
+        hops?.Add(new TraceHop(device.Name, Topology.QualifiedName(ingress), verdict.Kind,
+            [.. verdict.Ports.Select(p => Topology.QualifiedName(new PortId(p)))], verdict.Reason));
+        switch (verdict.Kind)
+        {
+            case VerdictKind.Pending:
+                pending = pending is TimeSpan existing && existing < verdict.RetryAfter ? existing : verdict.RetryAfter;
+                return;
+            case VerdictKind.Forward:
+            case VerdictKind.Flood:
+                foreach (ulong egressId in verdict.Ports)
+                {
+                    var egress = new PortId(egressId);
+                    context.AddTag(egress.Tag);
+                    var port = Topology.Port(egress);
+                    if (port.Kind == PortKind.Exterior)
+                    {
+                        if (_egress.TryGetValue(egress, out uint number) && !outputs.Contains(number)) outputs.Add(number);
+                    }
+                    else if (Topology.PeerOf(egress) is { } peer)
+                    {
+                        Walk(context, peer.Id, depth + 1, outputs, hops, ref pending);
+                    }
+                }
+                return;
+            default:
+                return;
+        }
+    }
+}
