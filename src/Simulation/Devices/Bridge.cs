@@ -8,8 +8,9 @@ namespace NetFabric.Simulation.Devices;
 /// A virtual L2 switch (seed 001 §6): learns source MACs per VLAN, forwards unicast to a known MAC's port, floods
 /// unknown, broadcast and multicast destinations to every other port. It reads only what it needs — in-port VLAN,
 /// Ethernet source and destination — so its flows never match on L3 or L4. Every flow it decides carries the
-/// bridge's tag and the tag of the destination MAC entry it relied on (known or unknown), so learning or moving
-/// that MAC invalidates exactly those flows.
+/// bridge's tag and the tags of the source and destination MAC entries it relied on (the destination known or
+/// unknown; the source learned at the ingress port), so learning or moving either MAC invalidates exactly those
+/// flows — including flows that would otherwise skip re-learning a MAC that moved back.
 /// </summary>
 public sealed class Bridge : IVirtualDevice
 {
@@ -44,6 +45,9 @@ public sealed class Bridge : IVirtualDevice
         var source = context.ReadEthernetSource();
         var destination = context.ReadEthernetDestination();
         MacTable.Learn(vlan, source, ingressPort);
+        // The flow will skip this learning for later packets, so it is valid only while the source stays here:
+        // when the source MAC moves, its entry changes and this tag invalidates the flow.
+        if (!source.IsMulticast) context.AddTag(MacTag(vlan, source));
 
         if (destination.IsMulticast)
             return DeviceVerdict.Flood(Others(ingressPort), destination.IsBroadcast ? "broadcast: flood" : "multicast: flood");
