@@ -25,9 +25,10 @@ public sealed class DecisionEngine : IFlowResolver
     /// <summary>Most devices a packet may traverse before it is dropped as looping.</summary>
     public const int HopLimit = 16;
 
-    private readonly Dictionary<DeviceId, IVirtualDevice> _devices = [];
-    private readonly Dictionary<uint, PortId> _ingress = [];
-    private readonly Dictionary<PortId, uint> _egress = [];
+    private readonly IReadOnlyDictionary<string, uint> _interfaces;
+    private readonly Lock _updateLock = new();
+    // Everything a simulation reads, swapped as one reference so a simulation sees one consistent version.
+    private volatile EngineState _state;
     private readonly ObjectPool<SimulationContext> _contexts = new DefaultObjectPool<SimulationContext>(new DefaultPooledObjectPolicy<SimulationContext>());
     private long _loops;
 
@@ -38,24 +39,87 @@ public sealed class DecisionEngine : IFlowResolver
     /// </summary>
     public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces)
     {
-        Topology = topology;
+        _interfaces = interfaces;
+        _state = BuildState(topology, new Dictionary<DeviceId, IVirtualDevice>(), changed: null);
+    }
+
+    private sealed record EngineState(TopologySnapshot Topology, Dictionary<DeviceId, IVirtualDevice> Devices, Dictionary<uint, PortId> Ingress, Dictionary<PortId, uint> Egress);
+
+    // Devices whose definition did not change keep their simulation (and learned state); changed and new bridges
+    // start afresh; devices that are gone are dropped. Custom devices stay registered while their id exists.
+    private EngineState BuildState(TopologySnapshot topology, Dictionary<DeviceId, IVirtualDevice> previous, IReadOnlySet<ulong>? changed)
+    {
+        var devices = new Dictionary<DeviceId, IVirtualDevice>();
+        foreach (var definition in topology.Devices)
+        {
+            if (previous.TryGetValue(definition.Id, out var existing) && (changed is null || !changed.Contains(definition.Id.Tag) || existing is not Bridge))
+            {
+                devices[definition.Id] = existing;
+                continue;
+            }
+            if (definition is BridgeDefinition bridge) devices[bridge.Id] = CreateBridge(bridge);
+        }
+        var ingress = new Dictionary<uint, PortId>();
+        var egress = new Dictionary<PortId, uint>();
         foreach (var port in topology.Ports.Values)
         {
-            if (port.Kind != PortKind.Exterior || port.HostInterface is null || !interfaces.TryGetValue(port.HostInterface, out uint number)) continue;
-            _ingress[number] = port.Id;
-            _egress[port.Id] = number;
+            if (port.Kind != PortKind.Exterior || port.HostInterface is null || !_interfaces.TryGetValue(port.HostInterface, out uint number)) continue;
+            ingress[number] = port.Id;
+            egress[port.Id] = number;
         }
-        foreach (var bridge in topology.Bridges)
+        return new EngineState(topology, devices, ingress, egress);
+    }
+
+    private Bridge CreateBridge(BridgeDefinition definition)
+    {
+        var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)]);
+        foreach (var entry in definition.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
+        device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
+        return device;
+    }
+
+    /// <summary>How long after <see cref="Update"/> a second invalidation pass runs (see <see cref="Update"/>).</summary>
+    public TimeSpan ConvergenceDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Switches to <paramref name="newer"/> (a later version of the topology) and invalidates exactly the cached
+    /// flows tagged with a device or port whose definition changed. A changed bridge starts with an empty learned
+    /// MAC table. Returns the number of flows invalidated by the first pass.
+    /// </summary>
+    /// <remarks>
+    /// Convergence bound: a decision simulated against the old version can still be installed after the first
+    /// pass (a worker was mid-miss). Such decisions are not cached when the version changed during their
+    /// simulation, and a second pass <see cref="ConvergenceDelay"/> later removes any that slipped in between
+    /// simulation and install, so every cached flow agrees with <paramref name="newer"/> within
+    /// <see cref="ConvergenceDelay"/> (100 ms by default) of this call returning.
+    /// </remarks>
+    public int Update(TopologySnapshot newer)
+    {
+        ArgumentNullException.ThrowIfNull(newer);
+        IReadOnlySet<ulong> changed;
+        lock (_updateLock)
         {
-            var device = new Bridge(bridge.Id.Tag, bridge.Name, [.. bridge.Ports.Select(p => p.Id.Value)]);
-            foreach (var entry in bridge.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
-            device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
-            _devices[bridge.Id] = device;
+            var current = _state;
+            changed = current.Topology.ChangedTags(newer);
+            _state = BuildState(newer, current.Devices, changed);
         }
+        int invalidated = Invalidate(changed);
+        if (Flows is not null && changed.Count > 0)
+            _ = Task.Delay(ConvergenceDelay).ContinueWith(_ => Invalidate(changed), TaskScheduler.Default);
+        return invalidated;
+    }
+
+    private int Invalidate(IReadOnlySet<ulong> tags)
+    {
+        var flows = Flows;
+        if (flows is null) return 0;
+        int count = 0;
+        foreach (ulong tag in tags) count += flows.InvalidateByTag(tag);
+        return count;
     }
 
     /// <summary>The topology being simulated.</summary>
-    public TopologySnapshot Topology { get; }
+    public TopologySnapshot Topology => _state.Topology;
 
     /// <summary>The flow cache to invalidate when learned state changes (usually the pipeline's <see cref="PacketPipeline.Flows"/>).</summary>
     public MegaflowClassifier? Flows { get; set; }
@@ -70,10 +134,18 @@ public sealed class DecisionEngine : IFlowResolver
     public FlowTimeouts Timeouts { get; init; } = FlowTimeouts.Default;
 
     /// <summary>Replaces the simulation of device <paramref name="id"/> with <paramref name="device"/> (a custom device), or adds one.</summary>
-    public void Register(DeviceId id, IVirtualDevice device) => _devices[id] = device;
+    public void Register(DeviceId id, IVirtualDevice device)
+    {
+        lock (_updateLock)
+        {
+            var current = _state;
+            _state = current with { Devices = new Dictionary<DeviceId, IVirtualDevice>(current.Devices) { [id] = device } };
+        }
+        Invalidate(new HashSet<ulong> { id.Tag });
+    }
 
     /// <summary>The device simulating <paramref name="id"/>.</summary>
-    public IVirtualDevice Device(DeviceId id) => _devices[id];
+    public IVirtualDevice Device(DeviceId id) => _state.Devices[id];
 
     /// <inheritdoc />
     public FlowResolution Resolve(in FlowKey key, PacketBuffer packet, ResolverReason reason)
@@ -82,7 +154,8 @@ public sealed class DecisionEngine : IFlowResolver
         try
         {
             context.Reset(key);
-            var result = Simulate(context, hops: null);
+            var state = _state;
+            var result = Simulate(state, context, hops: null);
             if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry);
             bool drop = result.Outputs.Count == 0;
             return new FlowDecision
@@ -91,7 +164,8 @@ public sealed class DecisionEngine : IFlowResolver
                 Actions = context.BuildActions(result.Outputs.ToArray()),
                 Tags = [.. context.Tags],
                 Timeouts = drop ? DropTimeouts : Timeouts,
-                Cacheable = reason == ResolverReason.Miss,
+                // A decision made against a version that was replaced meanwhile is applied once, not cached.
+                Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state),
             };
         }
         finally
@@ -110,7 +184,7 @@ public sealed class DecisionEngine : IFlowResolver
         var context = new SimulationContext();
         context.Reset(key);
         var hops = new List<TraceHop>();
-        var result = Simulate(context, hops);
+        var result = Simulate(_state, context, hops);
         var actions = context.BuildActions(result.Outputs.ToArray());
         string outcome = result.Pending is not null ? "pending" : result.Outputs.Count == 0 ? "drop" : $"output to {string.Join(", ", result.Outputs)}";
         return new SimulationTrace(key, hops, new FlowMatch(key, context.Mask), actions, [.. context.Tags], outcome);
@@ -118,36 +192,37 @@ public sealed class DecisionEngine : IFlowResolver
 
     private readonly record struct Result(List<uint> Outputs, TimeSpan? Pending);
 
-    private Result Simulate(SimulationContext context, List<TraceHop>? hops)
+    private Result Simulate(EngineState state, SimulationContext context, List<TraceHop>? hops)
     {
         var outputs = new List<uint>();
         // The ingress port always enters the match: which virtual port a packet arrived on decides everything.
         uint inPort = context.ReadInPort();
-        if (!_ingress.TryGetValue(inPort, out var ingress))
+        if (!state.Ingress.TryGetValue(inPort, out var ingress))
         {
             hops?.Add(new TraceHop("(none)", $"datapath port {inPort}", VerdictKind.Drop, [], "no exterior port is bound to this datapath port"));
             return new Result(outputs, null);
         }
         TimeSpan? pending = null;
-        Walk(context, ingress, 0, outputs, hops, ref pending);
+        Walk(state, context, ingress, 0, outputs, hops, ref pending);
         return new Result(outputs, pending);
     }
 
-    private void Walk(SimulationContext context, PortId ingress, int depth, List<uint> outputs, List<TraceHop>? hops, ref TimeSpan? pending)
+    private void Walk(EngineState state, SimulationContext context, PortId ingress, int depth, List<uint> outputs, List<TraceHop>? hops, ref TimeSpan? pending)
     {
-        var definition = Topology.DeviceOf(ingress);
-        if (depth >= HopLimit || !_devices.TryGetValue(definition.Id, out var device))
+        var topology = state.Topology;
+        var definition = topology.DeviceOf(ingress);
+        if (depth >= HopLimit || !state.Devices.TryGetValue(definition.Id, out var device))
         {
             if (depth >= HopLimit) Interlocked.Increment(ref _loops);
-            hops?.Add(new TraceHop(definition.Name, Topology.QualifiedName(ingress), VerdictKind.Drop, [],
+            hops?.Add(new TraceHop(definition.Name, topology.QualifiedName(ingress), VerdictKind.Drop, [],
                 depth >= HopLimit ? $"hop limit {HopLimit} reached (a loop)" : "no simulation for this device"));
             return;
         }
         context.AddTag(definition.Id.Tag);
         context.AddTag(ingress.Tag);
         var verdict = device.Process(context, ingress.Value);
-        hops?.Add(new TraceHop(device.Name, Topology.QualifiedName(ingress), verdict.Kind,
-            [.. verdict.Ports.Select(p => Topology.QualifiedName(new PortId(p)))], verdict.Reason));
+        hops?.Add(new TraceHop(device.Name, topology.QualifiedName(ingress), verdict.Kind,
+            [.. verdict.Ports.Select(p => topology.QualifiedName(new PortId(p)))], verdict.Reason));
         switch (verdict.Kind)
         {
             case VerdictKind.Pending:
@@ -159,14 +234,14 @@ public sealed class DecisionEngine : IFlowResolver
                 {
                     var egress = new PortId(egressId);
                     context.AddTag(egress.Tag);
-                    var port = Topology.Port(egress);
+                    var port = topology.Port(egress);
                     if (port.Kind == PortKind.Exterior)
                     {
-                        if (_egress.TryGetValue(egress, out uint number) && !outputs.Contains(number)) outputs.Add(number);
+                        if (state.Egress.TryGetValue(egress, out uint number) && !outputs.Contains(number)) outputs.Add(number);
                     }
-                    else if (Topology.PeerOf(egress) is { } peer)
+                    else if (topology.PeerOf(egress) is { } peer)
                     {
-                        Walk(context, peer.Id, depth + 1, outputs, hops, ref pending);
+                        Walk(state, context, peer.Id, depth + 1, outputs, hops, ref pending);
                     }
                 }
                 return;

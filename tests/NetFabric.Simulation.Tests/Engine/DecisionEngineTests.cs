@@ -156,6 +156,25 @@ public class DecisionEngineTests
     }
 
     [Fact]
+    public void A_topology_change_invalidates_exactly_the_flows_through_the_changed_device()
+    {
+        var topology = new TopologyBuilder()
+            .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("vm2", exterior: "vm2"))
+            .Bridge("br2", b => b.Port("vm3", exterior: "vm3").Port("vm4", exterior: "vm4"))
+            .Build();
+        using var net = new VirtualNetwork(topology);
+        net.Send("vm1", Udp(1, 2));
+        net.Send("vm3", Udp(3, 4));
+        Assert.Equal(2, net.Pipeline.Flows.Count);
+
+        var changed = topology.WithChanges(b => b.EditBridge("br2", bridge => bridge.Port("vm5", exterior: "vm5")));
+        Assert.Equal(1, net.Engine.Update(changed));
+        var survivor = Assert.Single(net.Pipeline.Flows.Entries);
+        Assert.Equal(Mac(1), survivor.Match.Key.EthernetSource);
+        Assert.Equal(changed.Version, net.Engine.Topology.Version);
+    }
+
+    [Fact]
     public void A_loop_is_cut_at_the_hop_limit()
     {
         var looped = new TopologyBuilder()
@@ -183,24 +202,39 @@ public class DecisionEngineTests
         Assert.Contains("Datapath actions: output:2,output:3,output:4", text);
     }
 
-    /// A step of a random scenario: a frame from one VM's MAC, sent from some VM's port (so MACs move too).
-    public sealed record Step(int FromMac, int ToMac, int Port, ushort UdpPort);
+    /// A step of a random scenario: a frame from one VM's MAC, sent from some VM's port (so MACs move too), or
+    /// (when <see cref="Reconfigure"/>) a configuration change: br2 gains or loses a spare port.
+    public sealed record Step(int FromMac, int ToMac, int Port, ushort UdpPort, bool Reconfigure);
 
     private static readonly Arbitrary<Step[]> Steps = Arb.From(Gen.ArrayOf(
         from mac in Gen.Choose(1, 4)
         from to in Gen.Choose(0, 4)
         from port in Gen.Choose(1, 4)
         from udp in Gen.Elements<ushort>(1000, 2000)
-        select new Step(mac, to, port, udp)));
+        from reconfigure in Gen.Frequency((1, Gen.Constant(true)), (7, Gen.Constant(false)))
+        select new Step(mac, to, port, udp, reconfigure)));
 
     [Property(MaxTest = 100)]
     public Property Cached_decisions_deliver_the_same_frames_as_simulating_every_packet_from_scratch() =>
         Prop.ForAll(Steps, steps =>
         {
-            using var cached = new VirtualNetwork(TwoBridges(), cache: true);
-            using var fresh = new VirtualNetwork(TwoBridges(), cache: false);
+            var topology = TwoBridges();
+            using var cached = new VirtualNetwork(topology, cache: true);
+            using var fresh = new VirtualNetwork(topology, cache: false);
             foreach (var step in steps)
             {
+                if (step.Reconfigure)
+                {
+                    bool hasSpare = topology.Device("br2").FindPort("spare") is not null;
+                    topology = topology.WithChanges(b => b.EditBridge("br2", bridge =>
+                    {
+                        if (hasSpare) bridge.RemovePort("spare");
+                        else bridge.Port("spare", exterior: "spare-tap");
+                    }));
+                    cached.Engine.Update(topology);
+                    fresh.Engine.Update(topology);
+                    continue;
+                }
                 var frame = Udp(step.FromMac, step.ToMac, step.UdpPort);
                 cached.Send($"vm{step.Port}", frame);
                 fresh.Send($"vm{step.Port}", frame);
