@@ -20,7 +20,7 @@ namespace NetFabric.Simulation.Engine;
 /// reaching other devices is simulated branch by branch on one context, so branches must not rewrite headers
 /// (true of L2 topologies); routers and per-branch rewrites come next.
 /// </remarks>
-public sealed class DecisionEngine : IFlowResolver
+public sealed class DecisionEngine : IFlowResolver, IDisposable
 {
     /// <summary>Most devices a packet may traverse before it is dropped as looping.</summary>
     public const int HopLimit = 16;
@@ -164,8 +164,10 @@ public sealed class DecisionEngine : IFlowResolver
                 Actions = context.BuildActions(result.Outputs.ToArray()),
                 Tags = [.. context.Tags],
                 Timeouts = drop ? DropTimeouts : Timeouts,
-                // A decision made against a version that was replaced meanwhile is applied once, not cached.
-                Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state),
+                Emit = result.Emitted,
+                // Not cached: a decision made against a version replaced meanwhile, and one that generated packets
+                // (an ARP reply, an ICMP error): those answer this packet, not every packet the flow would match.
+                Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state) && result.Emitted.Count == 0 && context.Emitted.Count == 0,
             };
         }
         finally
@@ -187,24 +189,83 @@ public sealed class DecisionEngine : IFlowResolver
         var result = Simulate(_state, context, hops);
         var actions = context.BuildActions(result.Outputs.ToArray());
         string outcome = result.Pending is not null ? "pending" : result.Outputs.Count == 0 ? "drop" : $"output to {string.Join(", ", result.Outputs)}";
+        if (result.Emitted.Count > 0) outcome += $"; emit {string.Join(", ", result.Emitted.Select(e => $"{e.Frame.Length} bytes to port {e.Port}"))}";
         return new SimulationTrace(key, hops, new FlowMatch(key, context.Mask), actions, [.. context.Tags], outcome);
     }
 
-    private readonly record struct Result(List<uint> Outputs, TimeSpan? Pending);
+    private readonly record struct Result(List<uint> Outputs, TimeSpan? Pending, List<EmittedPacket> Emitted);
 
     private Result Simulate(EngineState state, SimulationContext context, List<TraceHop>? hops)
     {
         var outputs = new List<uint>();
+        var emitted = new List<EmittedPacket>();
         // The ingress port always enters the match: which virtual port a packet arrived on decides everything.
         uint inPort = context.ReadInPort();
         if (!state.Ingress.TryGetValue(inPort, out var ingress))
         {
             hops?.Add(new TraceHop("(none)", $"datapath port {inPort}", VerdictKind.Drop, [], "no exterior port is bound to this datapath port"));
-            return new Result(outputs, null);
+            return new Result(outputs, null, emitted);
         }
         TimeSpan? pending = null;
         Walk(state, context, ingress, 0, outputs, hops, ref pending);
-        return new Result(outputs, pending);
+        Deliver(state, context, 0, emitted, hops);
+        return new Result(outputs, pending, emitted);
+    }
+
+    // Sends the packets devices generated: out of bound exterior ports as they are, or through the peer of an
+    // interior port, simulated from there with the resulting actions applied to the frame.
+    private void Deliver(EngineState state, SimulationContext context, int depth, List<EmittedPacket> emitted, List<TraceHop>? hops)
+    {
+        foreach (var (portId, frame) in context.Emitted)
+        {
+            var port = state.Topology.Port(new PortId(portId));
+            if (port.Kind == PortKind.Exterior)
+            {
+                if (state.Egress.TryGetValue(port.Id, out uint number)) emitted.Add(new EmittedPacket(number, frame));
+                continue;
+            }
+            if (state.Topology.PeerOf(port.Id) is not { } peer || depth >= HopLimit) continue;
+            FlowKey.Extract(frame, 0, out var key);
+            var generated = new SimulationContext();
+            generated.Reset(key);
+            var outputs = new List<uint>();
+            TimeSpan? pending = null;
+            Walk(state, generated, peer.Id, depth + 1, outputs, hops, ref pending);
+            if (outputs.Count > 0) emitted.AddRange(Apply(generated.BuildActions(outputs.ToArray()), frame));
+            Deliver(state, generated, depth + 1, emitted, hops);
+        }
+    }
+
+    // Runs an action program over a generated frame (slow path: a small private pool and a capturing sink).
+    private List<EmittedPacket> Apply(ActionProgram program, byte[] frame)
+    {
+        var captured = new List<EmittedPacket>();
+        lock (_scratch)
+        {
+            if (!_scratch.TryRent(out var buffer) || !buffer.TrySetLength(frame.Length))
+            {
+                if (!buffer.IsNull) buffer.Release();
+                return captured;
+            }
+            frame.CopyTo(buffer.Data);
+            program.Execute(buffer, new CapturingSink(captured));
+        }
+        return captured;
+    }
+
+    private readonly PacketPool _scratch = new(64);
+
+    private sealed class CapturingSink(List<EmittedPacket> captured) : IActionSink
+    {
+        public void Output(uint port, PacketBuffer packet)
+        {
+            captured.Add(new EmittedPacket(port, packet.Data.ToArray()));
+            packet.Release();
+        }
+
+        public void ToResolver(PacketBuffer packet, ResolverReason reason) => packet.Release();
+
+        public void Drop(PacketBuffer packet, DropReason reason) => packet.Release();
     }
 
     private void Walk(EngineState state, SimulationContext context, PortId ingress, int depth, List<uint> outputs, List<TraceHop>? hops, ref TimeSpan? pending)
@@ -249,4 +310,7 @@ public sealed class DecisionEngine : IFlowResolver
                 return;
         }
     }
+
+    /// <summary>Frees the small native pool used to apply actions to generated packets.</summary>
+    public void Dispose() => _scratch.Dispose();
 }

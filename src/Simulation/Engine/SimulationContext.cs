@@ -21,6 +21,7 @@ public sealed class SimulationContext
     private FlowKey _writtenMask;
     private readonly List<ulong> _tags = [];
     private readonly List<Modification> _modifications = [];
+    private readonly List<(ulong Port, byte[] Frame)> _emitted = [];
     private bool _decrementTtl;
 
     /// <summary>Starts simulating a packet whose key is <paramref name="key"/>.</summary>
@@ -32,8 +33,19 @@ public sealed class SimulationContext
         _writtenMask = default;
         _tags.Clear();
         _modifications.Clear();
+        _emitted.Clear();
         _decrementTtl = false;
     }
+
+    /// <summary>
+    /// Asks for a generated packet (an ARP request or reply, an ICMP error, an echo reply) to leave device port
+    /// <paramref name="port"/>: out of the host interface when the port is exterior, into the peer device when it
+    /// is interior (the engine simulates it from there). The frame is copied.
+    /// </summary>
+    public void Emit(ulong port, ReadOnlySpan<byte> frame) => _emitted.Add((port, frame.ToArray()));
+
+    /// <summary>The packets devices asked to emit, in order.</summary>
+    public IReadOnlyList<(ulong Port, byte[] Frame)> Emitted => _emitted;
 
     /// <summary>The key as received (for traces; reading it here records nothing).</summary>
     public FlowKey OriginalKey => _original;

@@ -69,6 +69,7 @@ internal sealed class VirtualNetwork : IDisposable
     public void Dispose()
     {
         Pipeline.Dispose();
+        Engine.Dispose();
         foreach (var port in _vms.Values) port.Dispose();
         Pool.Dispose();
     }
@@ -172,6 +173,40 @@ public class DecisionEngineTests
         var survivor = Assert.Single(net.Pipeline.Flows.Entries);
         Assert.Equal(Mac(1), survivor.Match.Key.EthernetSource);
         Assert.Equal(changed.Version, net.Engine.Topology.Version);
+    }
+
+    /// A custom device: answers every packet by sending it back where it came from with the MACs swapped.
+    private sealed class Reflector(ulong id) : IVirtualDevice
+    {
+        public ulong Id => id;
+        public string Name => "reflector";
+
+        public DeviceVerdict Process(SimulationContext context, ulong ingressPort)
+        {
+            var source = context.ReadEthernetSource();
+            var reply = Udp(3, 1);
+            MacAddress.Broadcast.Write(reply.AsSpan(0)); // to whoever asked: flooded back by the bridge
+            source.Write(reply.AsSpan(0));
+            context.Emit(ingressPort, reply);
+            return DeviceVerdict.Consume("reflected");
+        }
+    }
+
+    [Fact]
+    public void A_registered_custom_device_takes_part_and_its_generated_packet_crosses_the_peer_bridge()
+    {
+        var topology = TwoBridges();
+        using var net = new VirtualNetwork(topology);
+        net.Engine.Register(topology.Device("br2").Id, new Reflector(topology.Device("br2").Id.Tag));
+        net.Send("vm1", Udp(1, 3));
+        // br1 floods: vm2 gets a copy, and the copy into br2 is reflected back through br1 to vm1.
+        Assert.Single(net.Receive("vm2"));
+        var reflected = Assert.Single(net.Receive("vm1"));
+        Assert.Equal(Mac(1), MacAddress.Read(reflected));
+        Assert.Empty(net.Receive("vm3"));
+        // A decision that generated packets answers one packet: it is not cached.
+        Assert.Equal(0, net.Pipeline.Flows.Count);
+        Assert.Equal(1, net.Pipeline.Statistics.Emitted);
     }
 
     [Fact]
