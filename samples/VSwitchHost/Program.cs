@@ -1,10 +1,18 @@
 using System.CommandLine;
 using NetFabric.Samples.VSwitchHost.Inspect;
+using NetFabric.Samples.VSwitchHost.Trace;
 
-// The sample vSwitch host. Today it has one command, `inspect`; later issues add the switch itself.
+// The sample vSwitch host: `inspect` decodes captures, `trace` explains a simulated decision.
 var file = new Argument<string>("file") { Description = "A pcap or pcapng capture file." };
 var inspect = new Command("inspect", "Print one line per frame (like tcpdump -e -n) and its NetFabric flow key.") { file };
 inspect.SetAction(result => InspectCommand.Run(result.GetValue(file)!, Console.Out, Console.Error));
 
-var root = new RootCommand("NetFabric sample vSwitch host.") { inspect };
+var topology = new Option<string>("--topology") { Description = "A topology file (YAML or JSON).", Required = true };
+var inPort = new Option<string>("--in-port") { Description = "The exterior port the frame arrives on: its host interface name or device/port.", Required = true };
+var frame = new Option<string?>("--frame") { Description = "The frame as hexadecimal bytes." };
+var pcap = new Option<string?>("--pcap") { Description = "A capture whose first frame is traced." };
+var trace = new Command("trace", "Simulate one frame through a topology and print the decision hop by hop.") { topology, inPort, frame, pcap };
+trace.SetAction(result => TraceCommand.Run(result.GetValue(topology)!, result.GetValue(inPort)!, result.GetValue(frame), result.GetValue(pcap), Console.Out, Console.Error));
+
+var root = new RootCommand("NetFabric sample vSwitch host.") { inspect, trace };
 return root.Parse(args).Invoke();

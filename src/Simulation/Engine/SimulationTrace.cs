@@ -34,9 +34,7 @@ public sealed record SimulationTrace(FlowKey Key, IReadOnlyList<TraceHop> Hops, 
             text.AppendLine();
         }
         text.AppendLine();
-        text.Append("Final flow: ").AppendLine(Megaflow.Key.ToString());
-        text.Append("Megaflow mask: words 0x").Append(Megaflow.Mask.UsedWords.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
-            .Append(", ").Append(Megaflow.Mask.BitCount).AppendLine(" bits");
+        text.Append("Megaflow: ").Append(Megaflow.ToString()).Append(" (").Append(Megaflow.Mask.BitCount).AppendLine(" bits)");
         text.Append("Tags: ").AppendLine(string.Join(", ", Tags.Select(t => "0x" + t.ToString("x16", System.Globalization.CultureInfo.InvariantCulture))));
         text.Append("Datapath actions: ").AppendLine(Actions.ToString());
         text.Append("Outcome: ").Append(Outcome);
