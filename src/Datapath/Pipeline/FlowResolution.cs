@@ -6,11 +6,17 @@ namespace NetFabric.Datapath.Pipeline;
 /// </summary>
 public readonly struct FlowResolution
 {
-    private FlowResolution(FlowDecision? decision, TimeSpan retryAfter)
+    private FlowResolution(FlowDecision? decision, TimeSpan retryAfter, IReadOnlyList<EmittedPacket>? emit)
     {
         Decision = decision;
         RetryAfter = retryAfter;
+        _emit = emit;
     }
+
+    private readonly IReadOnlyList<EmittedPacket>? _emit;
+
+    /// <summary>Packets to send now while the packet waits (e.g. the ARP request whose answer it waits for); pending only.</summary>
+    public IReadOnlyList<EmittedPacket> Emit => _emit ?? [];
 
     /// <summary>The decision, or null when pending.</summary>
     public FlowDecision? Decision { get; }
@@ -22,10 +28,13 @@ public readonly struct FlowResolution
     public bool IsPending => Decision is null;
 
     /// <summary>Apply (and, when cacheable, install) <paramref name="decision"/>.</summary>
-    public static FlowResolution Decided(FlowDecision decision) => new(decision ?? throw new ArgumentNullException(nameof(decision)), default);
+    public static FlowResolution Decided(FlowDecision decision) => new(decision ?? throw new ArgumentNullException(nameof(decision)), default, null);
 
-    /// <summary>Park the packet and resolve it again after <paramref name="retryAfter"/>.</summary>
-    public static FlowResolution Pending(TimeSpan retryAfter) => new(null, retryAfter);
+    /// <summary>
+    /// Park the packet and resolve it again after <paramref name="retryAfter"/>, sending <paramref name="emit"/>
+    /// meanwhile (the request whose answer the decision waits for).
+    /// </summary>
+    public static FlowResolution Pending(TimeSpan retryAfter, IReadOnlyList<EmittedPacket>? emit = null) => new(null, retryAfter, emit);
 
     /// <summary>Converts a decision into a resolution.</summary>
     public static implicit operator FlowResolution(FlowDecision decision) => Decided(decision);

@@ -12,7 +12,7 @@ namespace NetFabric.Datapath.Pipeline;
 /// <remarks>
 /// Called on the worker thread that received the packet, so several workers may call it at once: implementations
 /// must be thread-safe. It should not block: a decision that must wait (an ARP resolution) answers
-/// <see cref="FlowResolution.Pending(TimeSpan)"/> and the worker parks the packet. An exception thrown here costs
+/// <see cref="FlowResolution.Pending(TimeSpan, IReadOnlyList{EmittedPacket})"/> and the worker parks the packet. An exception thrown here costs
 /// that one packet (counted as a resolver error), never the worker.
 /// </remarks>
 public interface IFlowResolver

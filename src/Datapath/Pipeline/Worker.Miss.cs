@@ -65,6 +65,7 @@ public sealed partial class Worker
 
         if (resolution.IsPending)
         {
+            Emit(resolution.Emit);
             long retryAt = now + Math.Max(1, ParkTicks(resolution.RetryAfter));
             if (now >= deadline)
             {
@@ -84,7 +85,7 @@ public sealed partial class Worker
         }
 
         var decision = resolution.Decision!;
-        Emit(decision);
+        Emit(decision.Emit);
         // Only misses install flows: a packet sent up by its flow's own actions (TTL expiry) already has one.
         if (decision.Cacheable && reason == ResolverReason.Miss)
         {
@@ -107,9 +108,9 @@ public sealed partial class Worker
         return false;
     }
 
-    private void Emit(FlowDecision decision)
+    private void Emit(IReadOnlyList<EmittedPacket> packets)
     {
-        foreach (var emitted in decision.Emit)
+        foreach (var emitted in packets)
         {
             if (!_pipeline.EmitPool.TryRent(out var buffer))
             {

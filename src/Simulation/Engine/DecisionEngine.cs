@@ -4,6 +4,7 @@ using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Flows;
 using NetFabric.Datapath.Pipeline;
 using NetFabric.Simulation.Devices;
+using NetFabric.Simulation.State;
 using NetFabric.Simulation.Topology;
 
 namespace NetFabric.Simulation.Engine;
@@ -52,12 +53,20 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         var devices = new Dictionary<DeviceId, IVirtualDevice>();
         foreach (var definition in topology.Devices)
         {
-            if (previous.TryGetValue(definition.Id, out var existing) && (changed is null || !changed.Contains(definition.Id.Tag) || existing is not Bridge))
+            if (previous.TryGetValue(definition.Id, out var existing) && existing is Router oldRouter && definition is RouterDefinition changedRouter
+                && changed is not null && Router.IsAffectedBy(changedRouter, topology, changed))
+            {
+                // A router whose ports, routes or link peers changed is rebuilt; it keeps what its ARP cache learned.
+                devices[definition.Id] = CreateRouter(changedRouter, topology, oldRouter.ArpCache);
+                continue;
+            }
+            if (previous.TryGetValue(definition.Id, out existing) && (changed is null || !changed.Contains(definition.Id.Tag) || existing is not Bridge))
             {
                 devices[definition.Id] = existing;
                 continue;
             }
             if (definition is BridgeDefinition bridge) devices[bridge.Id] = CreateBridge(bridge);
+            else if (definition is RouterDefinition router) devices[router.Id] = CreateRouter(router, topology);
         }
         var ingress = new Dictionary<uint, PortId>();
         var egress = new Dictionary<PortId, uint>();
@@ -75,6 +84,13 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)]);
         foreach (var entry in definition.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
         device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
+        return device;
+    }
+
+    private Router CreateRouter(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null)
+    {
+        var device = new Router(definition, topology, arpCache);
+        if (arpCache is null) device.ArpCache.EntryChanged += address => Flows?.InvalidateByTag(ArpCache.Tag(device.Id, address));
         return device;
     }
 
@@ -156,7 +172,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             context.Reset(key);
             var state = _state;
             var result = Simulate(state, context, hops: null);
-            if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry);
+            if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, result.Emitted);
             bool drop = result.Outputs.Count == 0;
             return new FlowDecision
             {

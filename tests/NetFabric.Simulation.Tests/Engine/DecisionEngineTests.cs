@@ -68,9 +68,11 @@ internal sealed class VirtualNetwork : IDisposable
 
     public void Dispose()
     {
+        // Ports first: packets still waiting in them go back to their pools (the pipeline's emit pool included)
+        // while those pools exist.
+        foreach (var port in _vms.Values) port.Dispose();
         Pipeline.Dispose();
         Engine.Dispose();
-        foreach (var port in _vms.Values) port.Dispose();
         Pool.Dispose();
     }
 }

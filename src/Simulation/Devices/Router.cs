@@ -1,0 +1,280 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using NetFabric.Datapath.Flows;
+using NetFabric.Datapath.Protocols;
+using NetFabric.Simulation.Engine;
+using NetFabric.Simulation.State;
+using NetFabric.Simulation.Topology;
+
+namespace NetFabric.Simulation.Devices;
+
+/// <summary>
+/// A virtual IPv4 router (seed 001 §7). For a packet entering port P it accepts only frames sent to P's MAC (or
+/// broadcast), does a longest-prefix match on the destination (then on the source for source-prefix routes) over
+/// the configured routes, the connected subnets of its ports and /32 local routes for its own addresses, and then:
+/// forwards (TTL decrement, source MAC = egress port MAC, destination MAC = next hop's MAC from a peer router
+/// port, a peer bridge's static ARP or its <see cref="ArpCache"/>), drops (blackhole), answers ICMP unreachable
+/// (reject: admin prohibited; no route: net unreachable; ARP timeout: host unreachable) or answers itself (ARP for
+/// its addresses, ICMP echo to its addresses).
+/// </summary>
+/// <remarks>
+/// Mask: the destination is read only as far as the decision needs — the chosen route's length, and for every
+/// longer route that did not match, up to its first bit that differs from the destination (so the flow cannot
+/// cover a destination that longer route would take). The source is read the same way only when source-prefix
+/// routes took part. L4 fields are never read on a routed path.
+/// Limitations: the context carries only the key, so ICMP errors quote an IPv4 header rebuilt from key fields
+/// plus the 8 bytes of ports / ICMP type and code, and echo replies carry identifier 0, sequence 0 and no data.
+/// Equal-cost routes are not balanced (the first declared wins). TTL expiry (the datapath's dec_ttl sending a
+/// packet back with ResolverReason.TtlExpired) is not answered with time exceeded yet: the engine ignores the reason.
+/// </remarks>
+public sealed class Router : IVirtualDevice
+{
+    private readonly Dictionary<ulong, PortInfo> _ports = [];
+    private readonly RouteEntry[] _routes;
+
+    /// <summary>
+    /// Creates the simulation of <paramref name="definition"/>; <paramref name="topology"/> supplies the peers of its
+    /// interior ports (router ports and bridges' static ARP). <paramref name="arpCache"/> carries learned state
+    /// over from a previous version of the router.
+    /// </summary>
+    public Router(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(topology);
+        Id = definition.Id.Tag;
+        Name = definition.Name;
+        ArpCache = arpCache ?? new ArpCache();
+        var routes = new List<RouteEntry>();
+        foreach (var port in definition.Ports)
+        {
+            var neighbours = new Dictionary<IPv4Address, MacAddress>();
+            if (port.Kind == PortKind.Interior && topology.PeerOf(port.Id) is { } peer)
+            {
+                if (peer.Mac is { } peerMac && peer.Address is { } peerAddress) neighbours[peerAddress.Address] = peerMac;
+                else if (topology.TryGetDevice(peer.Device, out var device) && device is BridgeDefinition bridge)
+                    foreach (var entry in bridge.StaticArp) neighbours[entry.Address] = entry.Mac;
+            }
+            _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours);
+            if (port.Address is { } address)
+            {
+                routes.Add(new RouteEntry(new IPv4Prefix(address.Address, 32), null, null, port.Id.Value, RouteType.Local));
+                routes.Add(new RouteEntry(new IPv4Prefix(address.Network, address.Length), null, null, port.Id.Value, RouteType.Normal));
+            }
+        }
+        foreach (var route in definition.Routes)
+            routes.Add(new RouteEntry(route.Destination, route.Source, route.Gateway, route.EgressPort?.Value, route.Type));
+        // Configured routes come after the implicit ones so that, at equal prefixes, a configured route wins below.
+        _routes = [.. routes.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Destination.Length)
+            .ThenByDescending(x => x.r.Source?.Length ?? -1).ThenByDescending(x => x.i).Select(x => x.r)];
+    }
+
+    /// <inheritdoc />
+    public ulong Id { get; }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The router's ARP cache (learned from solicited replies).</summary>
+    public ArpCache ArpCache { get; }
+
+    /// <summary>How long a packet waiting on ARP is parked before it is simulated again.</summary>
+    public TimeSpan ArpRetry { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The invalidation tag of flows that relied on the ARP state of <paramref name="address"/> in this router.</summary>
+    public ulong ArpTag(IPv4Address address) => ArpCache.Tag(Id, address);
+
+    /// <inheritdoc />
+    public DeviceVerdict Process(SimulationContext context, ulong ingressPort)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.AddTag(Id);
+        if (!_ports.TryGetValue(ingressPort, out var ingress)) return DeviceVerdict.Drop("not a port of this router");
+        ushort etherType = context.ReadEtherType();
+        if (etherType == EtherType.Arp) return ProcessArp(context, ingress);
+        if (etherType != EtherType.IPv4) return DeviceVerdict.Drop("not IPv4");
+        var destinationMac = context.ReadEthernetDestination();
+        if (destinationMac != ingress.Mac && !destinationMac.IsBroadcast)
+            return DeviceVerdict.Drop($"{destinationMac} is not this router's port MAC");
+
+        var route = Lookup(context);
+        if (route is null)
+        {
+            EmitError(context, ingress, IcmpV4Header.CodeNetUnreachable);
+            return DeviceVerdict.Drop($"no route to {context.OriginalKey.Ipv4Destination}");
+        }
+        switch (route.Type)
+        {
+            case RouteType.Blackhole:
+                return DeviceVerdict.Drop($"blackhole route {route.Destination}");
+            case RouteType.Reject:
+                EmitError(context, ingress, IcmpV4Header.CodeAdministrativelyProhibited);
+                return DeviceVerdict.Drop($"reject route {route.Destination}");
+            case RouteType.Local:
+                return ProcessLocal(context, ingress);
+        }
+        if (route.EgressPort is not ulong egressId || !_ports.TryGetValue(egressId, out var egress) || egress.Address is not { } egressAddress)
+            return DeviceVerdict.Drop($"route {route.Destination} has no usable egress port");
+
+        var nextHop = route.Gateway ?? context.ReadIpv4DestinationPrefix(32);
+        MacAddress nextHopMac;
+        if (egress.Neighbours.TryGetValue(nextHop, out var known))
+        {
+            nextHopMac = known;
+        }
+        else
+        {
+            context.AddTag(ArpTag(nextHop));
+            if (!ArpCache.TryGet(nextHop, out nextHopMac))
+            {
+                switch (ArpCache.Resolve(nextHop))
+                {
+                    case ResolveState.TimedOut:
+                        EmitError(context, ingress, IcmpV4Header.CodeHostUnreachable);
+                        return DeviceVerdict.Drop($"no ARP answer from {nextHop}");
+                    case ResolveState.SendRequest:
+                        Span<byte> request = stackalloc byte[ArpFrames.Length];
+                        int length = ArpFrames.WriteRequest(request, egress.Mac, egressAddress.Address, nextHop);
+                        context.Emit(egress.Id, request[..length]);
+                        break;
+                }
+                return DeviceVerdict.Pending(ArpRetry, $"resolving {nextHop} on port {egress.Id}");
+            }
+        }
+        context.DecrementTtl();
+        context.SetEthernetSource(egress.Mac);
+        context.SetEthernetDestination(nextHopMac);
+        return DeviceVerdict.Forward(egress.Id, $"route {route.Destination} via {nextHop} ({nextHopMac})");
+    }
+
+    /// <summary>
+    /// True when a topology change (the <paramref name="changed"/> tags) affects the simulation of
+    /// <paramref name="router"/>: the router itself, one of its ports, or a device one of its ports links to
+    /// (a peer router's address, a bridge's static ARP) changed.
+    /// </summary>
+    public static bool IsAffectedBy(RouterDefinition router, TopologySnapshot topology, IReadOnlySet<ulong> changed)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(changed);
+        return changed.Contains(router.Id.Tag)
+            || router.Ports.Any(p => changed.Contains(p.Id.Tag) || (topology.PeerOf(p.Id) is { } peer && changed.Contains(peer.Device.Tag)));
+    }
+
+    // Longest prefix on the destination, then on the source. Reads just enough bits (see the class remarks).
+    private RouteEntry? Lookup(SimulationContext context)
+    {
+        var key = context.OriginalKey;
+        uint destination = key.Ipv4Destination.Value;
+        uint source = key.Ipv4Source.Value;
+        int destinationBits = 0, sourceBits = 0;
+        RouteEntry? chosen = null;
+        foreach (var route in _routes)
+        {
+            // Routes are sorted longest first: once one is chosen, later ones cannot win.
+            if (chosen is not null) break;
+            int differs = FirstDifference(route.Destination, destination);
+            if (differs != 0)
+            {
+                destinationBits = Math.Max(destinationBits, differs);
+                continue;
+            }
+            if (route.Source is { } sourcePrefix)
+            {
+                int sourceDiffers = FirstDifference(sourcePrefix, source);
+                if (sourceDiffers != 0)
+                {
+                    sourceBits = Math.Max(sourceBits, sourceDiffers);
+                    continue;
+                }
+                sourceBits = Math.Max(sourceBits, sourcePrefix.Length);
+            }
+            chosen = route;
+            destinationBits = Math.Max(destinationBits, route.Destination.Length);
+        }
+        context.ReadIpv4DestinationPrefix(destinationBits);
+        if (sourceBits > 0) context.ReadIpv4SourcePrefix(sourceBits);
+        return chosen;
+    }
+
+    // 0 when the prefix contains the address, else the 1-based position of the first bit that differs.
+    private static int FirstDifference(IPv4Prefix prefix, uint address)
+    {
+        uint difference = (address ^ prefix.Address.Value) & prefix.Mask;
+        return difference == 0 ? 0 : BitOperations.LeadingZeroCount(difference) + 1;
+    }
+
+    private DeviceVerdict ProcessLocal(SimulationContext context, PortInfo ingress)
+    {
+        if (context.ReadNetworkProtocol() == IpProtocol.Icmp && (byte)context.ReadTransportSource() == IcmpV4Header.TypeEchoRequest)
+        {
+            var key = context.OriginalKey;
+            Span<byte> request = stackalloc byte[64];
+            int offset = EthernetHeader.Write(request, ingress.Mac, key.EthernetSource, EtherType.IPv4);
+            offset += Ipv4Header.Write(request[offset..], key.Ipv4Source, key.Ipv4Destination, IpProtocol.Icmp, IcmpV4Header.Length, key.NetworkTtl, key.NetworkTos);
+            IcmpV4Header.Write(request[offset..], IcmpV4Header.TypeEchoRequest, 0, 0);
+            IcmpV4Header.SetChecksum(request.Slice(offset, IcmpV4Header.Length));
+            offset += IcmpV4Header.Length;
+            Span<byte> reply = stackalloc byte[128];
+            if (IcmpFrames.TryWriteEchoReply(reply, request[..offset], ingress.Mac, out int written))
+                context.Emit(ingress.Id, reply[..written]);
+            return DeviceVerdict.Consume($"echo request to {key.Ipv4Destination}: replied");
+        }
+        return DeviceVerdict.Consume("addressed to the router");
+    }
+
+    private DeviceVerdict ProcessArp(SimulationContext context, PortInfo ingress)
+    {
+        if (ingress.Address is not { } address) return DeviceVerdict.Drop("ARP on a port without an address");
+        byte operation = context.ReadNetworkProtocol();
+        var target = context.ReadIpv4Destination();
+        if (target != address.Address) return DeviceVerdict.Drop($"ARP for {target}, not for this port ({address.Address})");
+        var sender = context.ReadIpv4Source();
+        var senderMac = context.ReadArpSourceHardware();
+        if (operation == (byte)ArpPacket.OperationRequest)
+        {
+            Span<byte> reply = stackalloc byte[ArpFrames.Length];
+            int length = ArpFrames.WriteReply(reply, ingress.Mac, address.Address, senderMac, sender);
+            context.Emit(ingress.Id, reply[..length]);
+            return DeviceVerdict.Consume($"ARP request for {target}: replied");
+        }
+        if (operation == (byte)ArpPacket.OperationReply)
+        {
+            context.AddTag(ArpTag(sender));
+            if (ArpCache.LearnSolicited(sender, senderMac))
+                return DeviceVerdict.Consume($"ARP reply: learned {sender} at {senderMac}");
+            return DeviceVerdict.Drop($"unsolicited ARP reply for {sender}");
+        }
+        return DeviceVerdict.Drop($"ARP operation {operation}");
+    }
+
+    // ICMP destination unreachable back out of the ingress port. The context has the key only, so the offending
+    // packet is rebuilt from it: IPv4 header fields plus the first 8 bytes (ports, or ICMP type and code).
+    private static void EmitError(SimulationContext context, PortInfo ingress, byte code)
+    {
+        if (ingress.Address is not { } address) return;
+        var key = context.OriginalKey;
+        Span<byte> offending = stackalloc byte[64];
+        int offset = EthernetHeader.Write(offending, ingress.Mac, key.EthernetSource, EtherType.IPv4);
+        offset += Ipv4Header.Write(offending[offset..], key.Ipv4Source, key.Ipv4Destination, key.NetworkProtocol, 8, key.NetworkTtl, key.NetworkTos);
+        var transport = offending.Slice(offset, 8);
+        transport.Clear();
+        if (key.NetworkProtocol == IpProtocol.Icmp)
+        {
+            transport[0] = key.IcmpType;
+            transport[1] = key.IcmpCode;
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(transport, key.TransportSource);
+            BinaryPrimitives.WriteUInt16BigEndian(transport[2..], key.TransportDestination);
+        }
+        offset += 8;
+        Span<byte> error = stackalloc byte[128];
+        if (IcmpFrames.TryWriteIpv4Error(error, offending[..offset], ingress.Mac, address.Address, IcmpV4Header.TypeDestinationUnreachable, code, 0, out int written))
+            context.Emit(ingress.Id, error[..written]);
+    }
+
+    private sealed record PortInfo(ulong Id, MacAddress Mac, IPv4Prefix? Address, Dictionary<IPv4Address, MacAddress> Neighbours);
+
+    private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type);
+}

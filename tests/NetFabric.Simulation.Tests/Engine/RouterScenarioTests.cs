@@ -1,0 +1,124 @@
+using NetFabric.Datapath.Protocols;
+using NetFabric.Simulation.Devices;
+
+namespace NetFabric.Simulation.Tests.Engine;
+
+using NetFabric.Simulation.Topology;
+
+public class RouterScenarioTests
+{
+    private static readonly MacAddress Vm1Mac = MacAddress.Parse("02:00:00:00:00:0a");
+    private static readonly MacAddress Vm2Mac = MacAddress.Parse("02:00:00:00:00:14");
+    private static readonly MacAddress GatewayMac1 = MacAddress.Parse("02:00:00:00:01:01");
+    private static readonly MacAddress GatewayMac2 = MacAddress.Parse("02:00:00:00:02:01");
+    private static readonly IPv4Address Vm1Ip = IPv4Address.Parse("198.18.1.10");
+    private static readonly IPv4Address Vm2Ip = IPv4Address.Parse("198.18.2.20");
+
+    /// Two subnets, one bridge each, joined by a router: vm1 on 198.18.1.0/24, vm2 on 198.18.2.0/24.
+    private static TopologySnapshot TwoSubnets() => new TopologyBuilder()
+        .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
+        .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("uplink"))
+        .Router("r1", r => r
+            .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
+            .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24"))
+        .Link("br1/uplink", "r1/p1")
+        .Link("br2/uplink", "r1/p2")
+        .Build();
+
+    private static byte[] Udp()
+    {
+        var frame = new byte[128];
+        int length = IpFrames.WriteUdp(frame, Vm1Mac, GatewayMac1, Vm1Ip, Vm2Ip, 4000, 5000, new byte[10]);
+        return frame[..length];
+    }
+
+    private static byte[] ArpReplyFromVm2()
+    {
+        var frame = new byte[ArpFrames.Length];
+        ArpFrames.WriteReply(frame, Vm2Mac, Vm2Ip, GatewayMac2, IPv4Address.Parse("198.18.2.1"));
+        return frame;
+    }
+
+    private static List<byte[]> PollUntil(VirtualNetwork net, string vm, int attempts = 10)
+    {
+        for (int i = 0; i < attempts; i++)
+        {
+            Thread.Sleep(250);
+            net.Pipeline.Poll();
+            var received = net.Receive(vm);
+            if (received.Count > 0) return received;
+        }
+        return [];
+    }
+
+    [Fact]
+    public void A_packet_parked_on_ARP_is_routed_to_the_other_subnet_once_the_reply_is_learned()
+    {
+        var topology = TwoSubnets();
+        using var net = new VirtualNetwork(topology);
+        var router = (Router)net.Engine.Device(topology.Device("r1").Id);
+
+        net.Send("vm1", Udp());
+        // The packet is parked; what reaches vm2's subnet meanwhile is the router's ARP request for vm2.
+        var request = Assert.Single(net.Receive("vm2"));
+        Assert.True(EthernetHeader.TryRead(request, out var requestEthernet));
+        Assert.True(ArpPacket.TryRead(requestEthernet.Payload, out var arp));
+        Assert.Equal(ArpPacket.OperationRequest, arp.Operation);
+        Assert.Equal(Vm2Ip, arp.TargetProtocolAddress);
+        Assert.True(router.ArpCache.IsPending(Vm2Ip));
+
+        net.Send("vm2", ArpReplyFromVm2());
+        Assert.True(router.ArpCache.TryGet(Vm2Ip, out var learned));
+        Assert.Equal(Vm2Mac, learned);
+
+        var frame = Assert.Single(PollUntil(net, "vm2"));
+        Assert.True(EthernetHeader.TryRead(frame, out var ethernet));
+        Assert.Equal(GatewayMac2, ethernet.Source);
+        Assert.Equal(Vm2Mac, ethernet.Destination);
+        Assert.True(Ipv4Header.TryRead(ethernet.Payload, out var ip));
+        Assert.Equal(63, ip.TimeToLive);
+        Assert.True(ip.IsChecksumValid);
+        Assert.Equal(Vm1Ip, ip.Source);
+        Assert.Equal(Vm2Ip, ip.Destination);
+        Assert.Empty(net.Receive("vm1"));
+
+        // Later packets of the flow are routed straight away.
+        net.Send("vm1", Udp());
+        Assert.Single(net.Receive("vm2"));
+    }
+
+    [Fact]
+    public void An_unanswered_ARP_request_makes_the_router_answer_host_unreachable_via_the_pipeline()
+    {
+        var topology = TwoSubnets();
+        using var net = new VirtualNetwork(topology);
+        net.Send("vm1", Udp());
+        // Parked packets are retried every 200 ms; the router gives up 2.5 s after its first request.
+        List<byte[]> received = [];
+        for (int i = 0; i < 20 && received.Count == 0; i++)
+        {
+            Thread.Sleep(250);
+            net.Pipeline.Poll();
+            received = net.Receive("vm1");
+        }
+        Assert.NotEmpty(received);
+        Assert.True(EthernetHeader.TryRead(received[0], out var ethernet));
+        Assert.Equal(Vm1Mac, ethernet.Destination);
+        Assert.True(Ipv4Header.TryRead(ethernet.Payload, out var ip));
+        Assert.True(IcmpV4Header.TryRead(ip.Payload, out var icmp));
+        Assert.Equal((IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeHostUnreachable), (icmp.Type, icmp.Code));
+    }
+
+    [Fact]
+    public void The_router_ARP_request_reaches_the_destination_subnet()
+    {
+        using var net = new VirtualNetwork(TwoSubnets());
+        net.Send("vm1", Udp());
+        var frame = Assert.Single(net.Receive("vm2"));
+        Assert.True(EthernetHeader.TryRead(frame, out var ethernet));
+        Assert.True(ArpPacket.TryRead(ethernet.Payload, out var arp));
+        Assert.Equal(ArpPacket.OperationRequest, arp.Operation);
+        Assert.Equal(GatewayMac2, arp.SenderHardwareAddress);
+        Assert.Equal(Vm2Ip, arp.TargetProtocolAddress);
+    }
+}
