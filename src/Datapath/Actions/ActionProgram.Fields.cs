@@ -22,7 +22,9 @@ public sealed partial class ActionProgram
         return true;
     }
 
-    private static StepResult DecrementTtl(Span<byte> frame, ref PacketLayout layout)
+    // Subtracts `hops` (the router hops one flow crosses) at once, checking first that the packet survives all of
+    // them: a packet that would expire goes up unmodified, so the resolver sees it as it arrived.
+    private static StepResult DecrementTtl(Span<byte> frame, ref PacketLayout layout, int hops)
     {
         if (!layout.IsLocated) layout.Locate(frame);
         int ip = layout.Network;
@@ -30,8 +32,8 @@ public sealed partial class ActionProgram
         {
             // TTL and protocol form one 16-bit word of the checksummed header.
             ushort word = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 8));
-            if (word < 0x0200) return StepResult.TtlExpired;
-            ushort decremented = (ushort)(word - 0x0100);
+            if (word >> 8 <= hops) return StepResult.TtlExpired;
+            ushort decremented = (ushort)(word - (hops << 8));
             BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(ip + 8), decremented);
             UpdateChecksum(frame, ip + Ipv4ChecksumOffset, word, decremented);
             return StepResult.Continue;
@@ -40,8 +42,8 @@ public sealed partial class ActionProgram
         {
             // The hop limit is in no checksum (the IPv6 header has none; it is not part of the pseudo-header).
             byte hopLimit = frame[ip + 7];
-            if (hopLimit <= 1) return StepResult.TtlExpired;
-            frame[ip + 7] = (byte)(hopLimit - 1);
+            if (hopLimit <= hops) return StepResult.TtlExpired;
+            frame[ip + 7] = (byte)(hopLimit - hops);
             return StepResult.Continue;
         }
         return StepResult.Malformed;

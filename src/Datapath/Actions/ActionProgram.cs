@@ -76,7 +76,7 @@ public sealed partial class ActionProgram
                     if (!SetMac(packet.Data, 0, step.Value)) goto Malformed;
                     break;
                 case ActionKind.DecrementTtl:
-                    result = DecrementTtl(packet.Data, ref layout);
+                    result = DecrementTtl(packet.Data, ref layout, step.Value == 0 ? 1 : (int)step.Value);
                     if (result != StepResult.Continue) goto Stop;
                     break;
                 case ActionKind.SetIpv4Source:

@@ -70,11 +70,16 @@ public sealed class ActionProgramBuilder
     public ActionProgramBuilder SetTransportDestination(ushort port) => Add(new(ActionKind.SetTransportDestination, port));
 
     /// <summary>
-    /// Decrements the IPv4 TTL (updating the header checksum) or the IPv6 hop limit. When it is 1 or 0 the packet is
-    /// not forwarded: it goes to <see cref="IActionSink.ToResolver"/> with <see cref="ResolverReason.TtlExpired"/>
-    /// (which answers with ICMP time exceeded) and the program ends.
+    /// Decrements the IPv4 TTL (updating the header checksum) or the IPv6 hop limit by <paramref name="hops"/> (the
+    /// router hops a flow crosses, 1..255). A packet whose TTL is not above <paramref name="hops"/> is not modified:
+    /// it goes to the resolver with <see cref="ResolverReason.TtlExpired"/> and the program stops. Put it before
+    /// other rewrites so an expiring packet reaches the resolver as it arrived.
     /// </summary>
-    public ActionProgramBuilder DecrementTtl() => Add(new(ActionKind.DecrementTtl));
+    public ActionProgramBuilder DecrementTtl(int hops = 1)
+    {
+        if (hops is < 1 or > 255) throw new ArgumentOutOfRangeException(nameof(hops), "A flow decrements the TTL by 1 to 255 hops.");
+        return Add(new(ActionKind.DecrementTtl, (ulong)hops));
+    }
 
     /// <summary>
     /// Pushes <paramref name="template"/>'s outer headers in front of the frame. Per packet: IP length (and IPv4

@@ -99,7 +99,7 @@ public sealed class Router : IVirtualDevice
         var route = Lookup(context);
         if (route is null)
         {
-            EmitError(context, ingress, IcmpV4Header.CodeNetUnreachable);
+            EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeNetUnreachable);
             return DeviceVerdict.Drop($"no route to {context.OriginalKey.Ipv4Destination}");
         }
         switch (route.Type)
@@ -107,13 +107,18 @@ public sealed class Router : IVirtualDevice
             case RouteType.Blackhole:
                 return DeviceVerdict.Drop($"blackhole route {route.Destination}");
             case RouteType.Reject:
-                EmitError(context, ingress, IcmpV4Header.CodeAdministrativelyProhibited);
+                EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeAdministrativelyProhibited);
                 return DeviceVerdict.Drop($"reject route {route.Destination}");
             case RouteType.Local:
                 return ProcessLocal(context, ingress);
         }
         if (route.EgressPort is not ulong egressId || !_ports.TryGetValue(egressId, out var egress) || egress.Address is not { } egressAddress)
             return DeviceVerdict.Drop($"route {route.Destination} has no usable egress port");
+        if (!context.DecrementTtl())
+        {
+            EmitError(context, ingress, IcmpV4Header.TypeTimeExceeded, IcmpV4Header.CodeTtlExceeded);
+            return DeviceVerdict.Drop("TTL expired in transit");
+        }
 
         var nextHop = route.Gateway ?? context.ReadIpv4DestinationPrefix(32);
         MacAddress nextHopMac;
@@ -129,7 +134,7 @@ public sealed class Router : IVirtualDevice
                 switch (ArpCache.Resolve(nextHop))
                 {
                     case ResolveState.TimedOut:
-                        EmitError(context, ingress, IcmpV4Header.CodeHostUnreachable);
+                        EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeHostUnreachable);
                         return DeviceVerdict.Drop($"no ARP answer from {nextHop}");
                     case ResolveState.SendRequest:
                         Span<byte> request = stackalloc byte[ArpFrames.Length];
@@ -140,7 +145,6 @@ public sealed class Router : IVirtualDevice
                 return DeviceVerdict.Pending(ArpRetry, $"resolving {nextHop} on port {egress.Id}");
             }
         }
-        context.DecrementTtl();
         context.SetEthernetSource(egress.Mac);
         context.SetEthernetDestination(nextHopMac);
         return DeviceVerdict.Forward(egress.Id, $"route {route.Destination} via {nextHop} ({nextHopMac})");
@@ -247,9 +251,9 @@ public sealed class Router : IVirtualDevice
         return DeviceVerdict.Drop($"ARP operation {operation}");
     }
 
-    // ICMP destination unreachable back out of the ingress port. The context has the key only, so the offending
+    // An ICMP error (destination unreachable, time exceeded) back out of the ingress port. The context has the key only, so the offending
     // packet is rebuilt from it: IPv4 header fields plus the first 8 bytes (ports, or ICMP type and code).
-    private static void EmitError(SimulationContext context, PortInfo ingress, byte code)
+    private static void EmitError(SimulationContext context, PortInfo ingress, byte type, byte code)
     {
         if (ingress.Address is not { } address) return;
         var key = context.OriginalKey;
@@ -270,7 +274,7 @@ public sealed class Router : IVirtualDevice
         }
         offset += 8;
         Span<byte> error = stackalloc byte[128];
-        if (IcmpFrames.TryWriteIpv4Error(error, offending[..offset], ingress.Mac, address.Address, IcmpV4Header.TypeDestinationUnreachable, code, 0, out int written))
+        if (IcmpFrames.TryWriteIpv4Error(error, offending[..offset], ingress.Mac, address.Address, type, code, 0, out int written))
             context.Emit(ingress.Id, error[..written]);
     }
 

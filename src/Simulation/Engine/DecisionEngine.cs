@@ -169,7 +169,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         var context = _contexts.Get();
         try
         {
-            context.Reset(key);
+            context.Reset(key, ttlExpiry: reason == ResolverReason.TtlExpired);
             var state = _state;
             var result = Simulate(state, context, hops: null);
             if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, result.Emitted);

@@ -22,11 +22,17 @@ public sealed class SimulationContext
     private readonly List<ulong> _tags = [];
     private readonly List<Modification> _modifications = [];
     private readonly List<(ulong Port, byte[] Frame)> _emitted = [];
-    private bool _decrementTtl;
+    private int _ttlDecrements;
+    private bool _ttlExpiry;
 
-    /// <summary>Starts simulating a packet whose key is <paramref name="key"/>.</summary>
-    public void Reset(in FlowKey key)
+    /// <summary>
+    /// Starts simulating a packet whose key is <paramref name="key"/>. <paramref name="ttlExpiry"/> is true when the
+    /// datapath sent the packet up because a cached flow's TTL decrement would expire it: only then does
+    /// <see cref="DecrementTtl"/> look at the TTL (see there).
+    /// </summary>
+    public void Reset(in FlowKey key, bool ttlExpiry = false)
     {
+        _ttlExpiry = ttlExpiry;
         _original = key;
         _current = key;
         _readMask = default;
@@ -34,7 +40,7 @@ public sealed class SimulationContext
         _tags.Clear();
         _modifications.Clear();
         _emitted.Clear();
-        _decrementTtl = false;
+        _ttlDecrements = 0;
     }
 
     /// <summary>
@@ -59,8 +65,8 @@ public sealed class SimulationContext
     /// <summary>The tags of every device and state entry the simulation relied on.</summary>
     public IReadOnlyList<ulong> Tags => _tags;
 
-    /// <summary>True when a device asked for the TTL / hop limit to be decremented.</summary>
-    public bool DecrementsTtl => _decrementTtl;
+    /// <summary>How many router hops decremented the TTL / hop limit.</summary>
+    public int TtlDecrements => _ttlDecrements;
 
     /// <summary>Records that the decision relies on whatever <paramref name="tag"/> identifies (a device, a MAC entry, a route).</summary>
     public void AddTag(ulong tag)
@@ -189,24 +195,31 @@ public sealed class SimulationContext
     }
 
     /// <summary>
-    /// Decrements the TTL / hop limit once, as a router hop does. The check for expiry happens when the action
-    /// runs (the datapath sends a packet whose TTL would expire back to the resolver), so the decision does not
-    /// depend on the TTL and the flow does not match on it.
+    /// Decrements the TTL / hop limit once, as a router hop does, and returns true; returns false (changing nothing)
+    /// when the packet's TTL would expire at this hop. On an ordinary miss the TTL is not looked at: the expiry check
+    /// happens when the flow's action runs (the datapath sends a packet whose TTL would expire back to the resolver),
+    /// so decisions do not depend on the TTL and flows do not match on it. When the resolver is answering that
+    /// expiry, the check happens here and the device answers with ICMP time exceeded.
     /// </summary>
-    public void DecrementTtl()
+    public bool DecrementTtl()
     {
-        _decrementTtl = true;
+        if (_ttlExpiry && _current.NetworkTtl <= 1) return false;
+        _ttlDecrements++;
         if (_current.NetworkTtl > 0) _current.NetworkTtl--;
+        return true;
     }
 
     /// <summary>
-    /// Compiles the modifications, in a canonical order and with later writes of a field replacing earlier ones,
-    /// into an action program ending with outputs to <paramref name="ports"/> (a drop when empty).
+    /// Compiles the modifications, in a canonical order (TTL decrement first) and with later writes of a field
+    /// replacing earlier ones, into an action program ending with outputs to <paramref name="ports"/> (a drop when empty).
     /// </summary>
     public ActionProgram BuildActions(ReadOnlySpan<uint> ports)
     {
         if (ports.IsEmpty) return ActionProgram.Drop;
         var builder = ActionProgram.CreateBuilder();
+        // The TTL first, all hops at once: a packet that would expire then reaches the resolver unmodified, and
+        // the simulation of its expiry finds the router where it really runs out.
+        if (_ttlDecrements > 0) builder.DecrementTtl(Math.Min(_ttlDecrements, 255));
         foreach (var field in CanonicalOrder)
         {
             int last = _modifications.FindLastIndex(m => m.Field == field);
@@ -222,7 +235,6 @@ public sealed class SimulationContext
                 case FlowField.TransportDestination: builder.SetTransportDestination((ushort)value); break;
             }
         }
-        if (_decrementTtl) builder.DecrementTtl();
         foreach (uint port in ports) builder.Output(port);
         return builder.Build();
     }

@@ -226,7 +226,7 @@ public class RouterTests
         verdict = Simulate(packet);
         Assert.Equal(VerdictKind.Forward, verdict.Kind);
         Assert.Equal(Port("p2"), Assert.Single(verdict.Ports));
-        Assert.True(_context.DecrementsTtl);
+        Assert.Equal(1, _context.TtlDecrements);
         Assert.Equal(P2Mac, _context.CurrentKey.EthernetSource);
         Assert.Equal(vm2, _context.CurrentKey.EthernetDestination);
         Assert.Equal(29, _context.CurrentKey.NetworkTtl);

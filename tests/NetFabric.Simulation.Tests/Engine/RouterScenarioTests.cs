@@ -121,4 +121,35 @@ public class RouterScenarioTests
         Assert.Equal(GatewayMac2, arp.SenderHardwareAddress);
         Assert.Equal(Vm2Ip, arp.TargetProtocolAddress);
     }
+
+    [Fact]
+    public void A_packet_whose_TTL_expires_at_the_router_gets_ICMP_time_exceeded_from_the_ingress_port()
+    {
+        var topology = TwoSubnets();
+        using var net = new VirtualNetwork(topology);
+        // Resolve vm2 first so the routed flow is cached: the expiry is then caught by the flow's dec_ttl action.
+        net.Send("vm1", Udp());
+        net.Receive("vm2");
+        net.Send("vm2", ArpReplyFromVm2());
+        Assert.Single(PollUntil(net, "vm2"));
+        net.Receive("vm1");
+
+        var frame = new byte[128];
+        int length = IpFrames.WriteUdp(frame, Vm1Mac, GatewayMac1, Vm1Ip, Vm2Ip, 4000, 5000, new byte[10], timeToLive: 1);
+        net.Send("vm1", frame[..length]);
+
+        Assert.Empty(net.Receive("vm2"));
+        var error = Assert.Single(net.Receive("vm1"));
+        Assert.True(EthernetHeader.TryRead(error, out var ethernet));
+        Assert.Equal(Vm1Mac, ethernet.Destination);
+        Assert.Equal(GatewayMac1, ethernet.Source);
+        Assert.True(Ipv4Header.TryRead(ethernet.Payload, out var ip));
+        Assert.Equal(IPv4Address.Parse("198.18.1.1"), ip.Source);
+        Assert.Equal(Vm1Ip, ip.Destination);
+        Assert.True(IcmpV4Header.TryRead(ip.Payload, out var icmp));
+        Assert.Equal(IcmpV4Header.TypeTimeExceeded, icmp.Type);
+        Assert.True(icmp.IsChecksumValid);
+        // The cached flow stays: the expiry was answered one-shot.
+        Assert.Contains(net.Pipeline.Flows.Entries, f => f.Match.Mask.Bits.NetworkTtl == 0 && f.Packets >= 1);
+    }
 }

@@ -83,7 +83,7 @@ public class SimulationContextTests
         context.DecrementTtl();
         context.SetEthernetDestination(MacAddress.Parse("02:00:00:00:00:cc"));
         var program = context.BuildActions([3u, 4u]);
-        Assert.Equal("set_field:02:00:00:00:00:bb->eth_src,set_field:02:00:00:00:00:cc->eth_dst,dec_ttl,output:3,output:4", program.ToString());
+        Assert.Equal("dec_ttl,set_field:02:00:00:00:00:bb->eth_src,set_field:02:00:00:00:00:cc->eth_dst,output:3,output:4", program.ToString());
         Assert.Equal(63, context.CurrentKey.NetworkTtl);
         Assert.Same(ActionProgram.Drop, context.BuildActions([]));
     }

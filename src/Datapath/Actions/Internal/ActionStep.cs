@@ -59,7 +59,7 @@ internal readonly struct ActionStep(ActionKind kind, ulong value = 0, ulong valu
             case ActionKind.SetIpv6Destination: SetField(text, new IPv6Address(Value, Value2).ToString(), "ipv6_dst"); break;
             case ActionKind.SetTransportSource: SetField(text, Value.ToString(invariant), "tp_src"); break;
             case ActionKind.SetTransportDestination: SetField(text, Value.ToString(invariant), "tp_dst"); break;
-            case ActionKind.DecrementTtl: text.Append("dec_ttl"); break;
+            case ActionKind.DecrementTtl: text.Append(Value > 1 ? $"dec_ttl({Value})" : "dec_ttl"); break;
             case ActionKind.Encapsulate: text.Append("encap:").Append(templates[(int)Value].ToString()); break;
             case ActionKind.Decapsulate: text.Append("decap"); break;
             case ActionKind.OutputCopy:
