@@ -212,6 +212,13 @@ public sealed class Router : IVirtualDevice
         if (context.ReadNetworkProtocol() == IpProtocol.Icmp && (byte)context.ReadTransportSource() == IcmpV4Header.TypeEchoRequest)
         {
             var key = context.OriginalKey;
+            if (context.OriginalFrame.Length > 0)
+            {
+                var answer = new byte[context.OriginalFrame.Length + 64];
+                if (IcmpFrames.TryWriteEchoReply(answer, context.OriginalFrame, ingress.Mac, out int answered))
+                    context.Emit(ingress.Id, answer.AsSpan(0, answered));
+                return DeviceVerdict.Consume($"echo request to {key.Ipv4Destination}: replied");
+            }
             Span<byte> request = stackalloc byte[64];
             int offset = EthernetHeader.Write(request, ingress.Mac, key.EthernetSource, EtherType.IPv4);
             offset += Ipv4Header.Write(request[offset..], key.Ipv4Source, key.Ipv4Destination, IpProtocol.Icmp, IcmpV4Header.Length, key.NetworkTtl, key.NetworkTos);
@@ -251,11 +258,20 @@ public sealed class Router : IVirtualDevice
         return DeviceVerdict.Drop($"ARP operation {operation}");
     }
 
-    // An ICMP error (destination unreachable, time exceeded) back out of the ingress port. The context has the key only, so the offending
-    // packet is rebuilt from it: IPv4 header fields plus the first 8 bytes (ports, or ICMP type and code).
+    // An ICMP error (destination unreachable, time exceeded) back out of the ingress port, quoting the packet as it
+    // arrived. When only the key is known (traces of synthetic keys, benchmarks) the offending packet is rebuilt from
+    // it: IPv4 header fields plus the first 8 bytes (ports, or ICMP type and code).
     private static void EmitError(SimulationContext context, PortInfo ingress, byte type, byte code)
     {
         if (ingress.Address is not { } address) return;
+        if (context.OriginalFrame.Length > 0)
+        {
+            // Quote the real packet (RFC 1812 §4.3.2.3): senders match errors to sockets by the quoted headers.
+            var quoted = new byte[IcmpFrames.MaximumIpv4ErrorDatagram + 64];
+            if (IcmpFrames.TryWriteIpv4Error(quoted, context.OriginalFrame, ingress.Mac, address.Address, type, code, 0, out int length))
+                context.Emit(ingress.Id, quoted.AsSpan(0, length));
+            return;
+        }
         var key = context.OriginalKey;
         Span<byte> offending = stackalloc byte[64];
         int offset = EthernetHeader.Write(offending, ingress.Mac, key.EthernetSource, EtherType.IPv4);

@@ -169,7 +169,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         var context = _contexts.Get();
         try
         {
-            context.Reset(key, ttlExpiry: reason == ResolverReason.TtlExpired);
+            context.Reset(key, packet.IsNull ? default : packet.Data, ttlExpiry: reason == ResolverReason.TtlExpired);
             var state = _state;
             var result = Simulate(state, context, hops: null);
             if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, result.Emitted);
@@ -200,7 +200,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     {
         FlowKey.Extract(frame, inPort, out var key);
         var context = new SimulationContext();
-        context.Reset(key);
+        context.Reset(key, frame);
         var hops = new List<TraceHop>();
         var result = Simulate(_state, context, hops);
         var actions = context.BuildActions(result.Outputs.ToArray());
@@ -243,7 +243,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             if (state.Topology.PeerOf(port.Id) is not { } peer || depth >= HopLimit) continue;
             FlowKey.Extract(frame, 0, out var key);
             var generated = new SimulationContext();
-            generated.Reset(key);
+            generated.Reset(key, frame);
             var outputs = new List<uint>();
             TimeSpan? pending = null;
             Walk(state, generated, peer.Id, depth + 1, outputs, hops, ref pending);

@@ -23,6 +23,8 @@ public sealed class SimulationContext
     private readonly List<Modification> _modifications = [];
     private readonly List<(ulong Port, byte[] Frame)> _emitted = [];
     private int _ttlDecrements;
+    private byte[] _frame = [];
+    private int _frameLength;
     private bool _ttlExpiry;
 
     /// <summary>
@@ -30,8 +32,17 @@ public sealed class SimulationContext
     /// datapath sent the packet up because a cached flow's TTL decrement would expire it: only then does
     /// <see cref="DecrementTtl"/> look at the TTL (see there).
     /// </summary>
-    public void Reset(in FlowKey key, bool ttlExpiry = false)
+    public void Reset(in FlowKey key, bool ttlExpiry = false) => Reset(key, default, ttlExpiry);
+
+    /// <summary>
+    /// Starts simulating a packet whose key is <paramref name="key"/> and whose bytes are <paramref name="frame"/>
+    /// (copied, so devices that answer the packet — an ICMP error quoting it, an echo reply — can use it).
+    /// </summary>
+    public void Reset(in FlowKey key, ReadOnlySpan<byte> frame, bool ttlExpiry = false)
     {
+        if (_frame.Length < frame.Length) _frame = new byte[Math.Max(frame.Length, 2048)];
+        frame.CopyTo(_frame);
+        _frameLength = frame.Length;
         _ttlExpiry = ttlExpiry;
         _original = key;
         _current = key;
@@ -52,6 +63,14 @@ public sealed class SimulationContext
 
     /// <summary>The packets devices asked to emit, in order.</summary>
     public IReadOnlyList<(ulong Port, byte[] Frame)> Emitted => _emitted;
+
+    /// <summary>
+    /// The packet's bytes as received (empty when the engine was given a key only). For devices that answer the
+    /// packet itself, such as an ICMP error quoting it; a decision must not depend on bytes it did not
+    /// <c>Read…</c>, or the cached flow would be wrong for other packets — which is why decisions that emit such
+    /// answers are not cached.
+    /// </summary>
+    public ReadOnlySpan<byte> OriginalFrame => _frame.AsSpan(0, _frameLength);
 
     /// <summary>The key as received (for traces; reading it here records nothing).</summary>
     public FlowKey OriginalKey => _original;

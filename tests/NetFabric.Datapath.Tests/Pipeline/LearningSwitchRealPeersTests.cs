@@ -3,6 +3,7 @@ using NetFabric.Datapath.Pipeline;
 using NetFabric.Datapath.Ports;
 using NetFabric.Datapath.Protocols;
 using NetFabric.Datapath.Tests.Support;
+using NetFabric.Testing;
 
 namespace NetFabric.Datapath.Tests.Pipeline;
 

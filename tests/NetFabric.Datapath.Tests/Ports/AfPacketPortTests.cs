@@ -4,6 +4,7 @@ using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Ports;
 using NetFabric.Datapath.Protocols;
 using NetFabric.Datapath.Tests.Support;
+using NetFabric.Testing;
 
 namespace NetFabric.Datapath.Tests.Ports;
 

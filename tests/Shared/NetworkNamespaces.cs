@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace NetFabric.Datapath.Tests.Support;
+namespace NetFabric.Testing;
 
 /// <summary>
 /// Real Linux network namespaces and veth pairs for tests that need a kernel on the other end of a wire. Every
