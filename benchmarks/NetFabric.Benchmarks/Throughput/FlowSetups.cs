@@ -14,16 +14,13 @@ namespace NetFabric.Benchmarks.Throughput;
 /// </summary>
 internal static class FlowSetups
 {
-    public static (long Setups, double Seconds, double BytesPerFlow) Run(int alreadyCached, int setups)
+    public static (long Setups, double Seconds, double BytesPerFlow) Run(int alreadyCached, int setups, bool routed = false)
     {
-        var topology = new TopologyBuilder()
-            .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
-            .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("downlink"))
-            .Link("br1/uplink", "br2/downlink")
-            .Build();
+        int hosts = (int)Math.Ceiling(Math.Sqrt(alreadyCached + setups)) + 1;
+        var topology = routed ? Routed(hosts) : Bridged();
         var classifier = new MegaflowClassifier(alreadyCached + setups + 1024);
         using var engine = new DecisionEngine(topology, new Dictionary<string, uint> { ["vm1"] = 1, ["vm2"] = 2 }) { Flows = classifier };
-        int hosts = (int)Math.Ceiling(Math.Sqrt(alreadyCached + setups)) + 1;
+        _routed = routed;
 
         // Learn every host: sources behind vm1 (port 1), destinations behind vm2 (port 2).
         for (int h = 0; h < hosts; h++)
@@ -46,14 +43,52 @@ internal static class FlowSetups
         return (setups, seconds, bytesPerFlow);
     }
 
+    private static bool _routed;
+
+    private static TopologySnapshot Bridged() => new TopologyBuilder()
+        .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
+        .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("downlink"))
+        .Link("br1/uplink", "br2/downlink")
+        .Build();
+
+    // bridge -> router -> bridge: sources on 198.18.0.0/16 behind vm1, destinations on 198.19.0.0/16 behind vm2,
+    // the destinations' MACs known to the router through the second bridge's static ARP entries.
+    private static TopologySnapshot Routed(int hosts) => new TopologyBuilder()
+        .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
+        .Bridge("br2", b =>
+        {
+            b.Port("vm2", exterior: "vm2").Port("uplink");
+            for (int h = 0; h < hosts; h++) b.StaticArp(Ip(2, h).ToString(), Mac(2, h).ToString());
+        })
+        .Router("r1", r => r
+            .Port("p1", mac: "02:00:00:00:ff:01", address: "198.18.0.1/16")
+            .Port("p2", mac: "02:00:00:00:ff:02", address: "198.19.0.1/16"))
+        .Link("br1/uplink", "r1/p1")
+        .Link("br2/uplink", "r1/p2")
+        .Build();
+
+    private static IPv4Address Ip(int side, int host) => new((side == 1 ? 0xC612_0000u : 0xC613_0000u) + 2 + (uint)host);
+
     private static void Install(MegaflowClassifier classifier, DecisionEngine engine, int pair, int hosts)
     {
-        var key = Key(1, Mac(1, pair % hosts), Mac(2, pair / hosts));
+        var key = _routed
+            ? RoutedKey(Mac(1, pair % hosts), Ip(1, pair % hosts), Ip(2, pair / hosts))
+            : Key(1, Mac(1, pair % hosts), Mac(2, pair / hosts));
         var decision = engine.Resolve(key, default, ResolverReason.Miss).Decision!;
         classifier.Insert(decision.Match, decision.Actions, decision.Tags as ulong[] ?? [.. decision.Tags], decision.Timeouts, decision.Priority);
     }
 
     private static void Resolve(DecisionEngine engine, FlowKey key) => engine.Resolve(key, default, ResolverReason.Miss);
+
+    private static FlowKey RoutedKey(MacAddress source, IPv4Address sourceIp, IPv4Address destinationIp)
+    {
+        var key = Key(1, source, MacAddress.Parse("02:00:00:00:ff:01"));
+        key.NetworkSource = new IPv6Address(0, sourceIp.Value);
+        key.NetworkDestination = new IPv6Address(0, destinationIp.Value);
+        key.NetworkProtocol = IpProtocol.Udp;
+        key.NetworkTtl = 64;
+        return key;
+    }
 
     private static MacAddress Mac(int side, int host) => new(0x0200_0000_0000UL | ((ulong)side << 32) | (uint)host);
 

@@ -39,11 +39,16 @@ internal static class ThroughputHarness
             Report($"(b) megaflow hit, routing actions, {flows:N0} flows, EMC off", Forward(flows, routing: true, exactMatchCache: false, seconds, crossCore: true));
         var (installs, installSeconds) = Installs(1_000_000);
         Console.WriteLine($"(c) flow installs into the classifier: {installs / installSeconds / 1e6:0.00} M/s ({installs:N0} in {installSeconds:0.00} s)");
-        FlowSetups.Run(0, setups: 50_000); // warm-up: the JIT settles on the simulation path
-        foreach (int cached in new[] { 0, 65_536, 1_000_000 })
+        foreach (bool routed in new[] { false, true })
         {
-            var (setups, setupSeconds, bytesPerFlow) = FlowSetups.Run(cached, setups: 200_000);
-            Console.WriteLine($"(d) flow setups, bridge -> bridge (simulate + install), {cached:N0} flows already cached: {setups / setupSeconds / 1e3:0} k/s; {bytesPerFlow:0} B of managed memory per cached flow");
+            string path = routed ? "bridge -> router -> bridge" : "bridge -> bridge";
+            FlowSetups.Run(0, setups: 50_000, routed); // warm-up: the JIT settles on the simulation path
+            foreach (int cached in new[] { 0, 65_536, 1_000_000 })
+            {
+                var (setups, setupSeconds, bytesPerFlow) = FlowSetups.Run(cached, setups: 200_000, routed);
+                string memory = cached == 0 ? "" : $"; {bytesPerFlow:0} B of managed memory per cached flow";
+                Console.WriteLine($"(d) flow setups, {path} (simulate + install), {cached:N0} flows already cached: {setups / setupSeconds / 1e3:0} k/s{memory}");
+            }
         }
         return 0;
     }
