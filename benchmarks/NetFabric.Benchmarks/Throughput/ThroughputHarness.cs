@@ -26,6 +26,11 @@ internal static class ThroughputHarness
         double seconds = 5;
         for (int i = 0; i + 1 < args.Length; i++)
             if (args[i] == "--seconds") seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        if (args.Contains("--setups-only"))
+        {
+            RunSetups();
+            return 0;
+        }
 
         Console.WriteLine($"NetFabric throughput harness: 1 worker, 64-byte IPv4/UDP frames, burst 32, {seconds:0.#} s per scenario, {Environment.ProcessorCount} CPUs");
         Console.WriteLine("Same core: the traffic source and sink are ports the worker polls itself (like DPDK net_null).");
@@ -39,6 +44,12 @@ internal static class ThroughputHarness
             Report($"(b) megaflow hit, routing actions, {flows:N0} flows, EMC off", Forward(flows, routing: true, exactMatchCache: false, seconds, crossCore: true));
         var (installs, installSeconds) = Installs(1_000_000);
         Console.WriteLine($"(c) flow installs into the classifier: {installs / installSeconds / 1e6:0.00} M/s ({installs:N0} in {installSeconds:0.00} s)");
+        RunSetups();
+        return 0;
+    }
+
+    private static void RunSetups()
+    {
         foreach (bool routed in new[] { false, true })
         {
             string path = routed ? "bridge -> router -> bridge" : "bridge -> bridge";
@@ -50,7 +61,6 @@ internal static class ThroughputHarness
                 Console.WriteLine($"(d) flow setups, {path} (simulate + install), {cached:N0} flows already cached: {setups / setupSeconds / 1e3:0} k/s{memory}");
             }
         }
-        return 0;
     }
 
     private static void Report(string name, (long Packets, double Seconds, long Allocated) result) =>

@@ -172,15 +172,15 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             context.Reset(key, packet.IsNull ? default : packet.Data, ttlExpiry: reason == ResolverReason.TtlExpired);
             var state = _state;
             var result = Simulate(state, context, hops: null);
-            if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, result.Emitted);
+            if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, [.. result.Emitted]);
             bool drop = result.Outputs.Count == 0;
             return new FlowDecision
             {
                 Match = new FlowMatch(key, context.Mask),
-                Actions = context.BuildActions(result.Outputs.ToArray()),
+                Actions = context.BuildActions(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(result.Outputs)),
                 Tags = [.. context.Tags],
                 Timeouts = drop ? DropTimeouts : Timeouts,
-                Emit = result.Emitted,
+                Emit = result.Emitted.Count == 0 ? [] : [.. result.Emitted],
                 // Not cached: a decision made against a version replaced meanwhile, and one that generated packets
                 // (an ARP reply, an ICMP error): those answer this packet, not every packet the flow would match.
                 Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state) && result.Emitted.Count == 0 && context.Emitted.Count == 0,
@@ -213,8 +213,8 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
 
     private Result Simulate(EngineState state, SimulationContext context, List<TraceHop>? hops)
     {
-        var outputs = new List<uint>();
-        var emitted = new List<EmittedPacket>();
+        var outputs = context.Outputs;
+        var emitted = context.EmittedPackets;
         // The ingress port always enters the match: which virtual port a packet arrived on decides everything.
         uint inPort = context.ReadInPort();
         if (!state.Ingress.TryGetValue(inPort, out var ingress))

@@ -24,6 +24,10 @@ public sealed class SimulationContext
     private readonly List<(ulong Port, byte[] Frame)> _emitted = [];
     private int _ttlDecrements;
     private byte[] _frame = [];
+
+    // Scratch lists the engine reuses per simulation (the context is pooled, so they are too).
+    internal List<uint> Outputs { get; } = [];
+    internal List<NetFabric.Datapath.Pipeline.EmittedPacket> EmittedPackets { get; } = [];
     private int _frameLength;
     private bool _ttlExpiry;
 
@@ -51,6 +55,8 @@ public sealed class SimulationContext
         _tags.Clear();
         _modifications.Clear();
         _emitted.Clear();
+        Outputs.Clear();
+        EmittedPackets.Clear();
         _ttlDecrements = 0;
     }
 
@@ -241,7 +247,13 @@ public sealed class SimulationContext
         if (_ttlDecrements > 0) builder.DecrementTtl(Math.Min(_ttlDecrements, 255));
         foreach (var field in CanonicalOrder)
         {
-            int last = _modifications.FindLastIndex(m => m.Field == field);
+            int last = -1;
+            for (int i = _modifications.Count - 1; i >= 0; i--)
+                if (_modifications[i].Field == field)
+                {
+                    last = i;
+                    break;
+                }
             if (last < 0) continue;
             var value = _modifications[last].Value;
             switch (field)
