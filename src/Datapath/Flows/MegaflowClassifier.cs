@@ -56,7 +56,7 @@ public sealed class MegaflowClassifier
     private readonly int _rankPeriodMask;
     private Subtable[] _subtables = [];
     private readonly Dictionary<SubtableId, Subtable> _byMask = [];
-    private readonly Dictionary<ulong, HashSet<FlowEntry>> _byTag = [];
+    private readonly Dictionary<ulong, TagCarriers> _byTag = [];
     private readonly List<Subtable> _partners = [];
     private FlowEntry?[] _live = new FlowEntry?[16];
     private int _count;
@@ -254,10 +254,17 @@ public sealed class MegaflowClassifier
         lock (_writeLock)
         {
             if (!_byTag.Remove(tag, out var carriers)) return 0;
-            foreach (var entry in carriers) TakeOut(entry);
-            _invalidated += carriers.Count;
+            int count = 0;
+            foreach (var entry in carriers.Entries)
+            {
+                // Removed flows stay in a tag's list until it is compacted; they are dead and skipped here.
+                if (!entry.IsAlive || entry.Owner is null) continue;
+                TakeOut(entry);
+                count++;
+            }
+            _invalidated += count;
             PublishIfChanged();
-            return carriers.Count;
+            return count;
         }
     }
 
@@ -489,8 +496,8 @@ public sealed class MegaflowClassifier
         foreach (ulong tag in entry.Tags)
         {
             if (!_byTag.TryGetValue(tag, out var carriers))
-                _byTag.Add(tag, carriers = new HashSet<FlowEntry>(ReferenceEqualityComparer.Instance));
-            carriers.Add(entry);
+                _byTag.Add(tag, carriers = new TagCarriers());
+            carriers.Entries.Add(entry);
         }
         _noIdleFlowBefore = Math.Min(_noIdleFlowBefore, entry.LastUsed + RecentTicks);
     }
@@ -513,8 +520,15 @@ public sealed class MegaflowClassifier
     private void Detach(FlowEntry entry, bool keepLiveSlot)
     {
         foreach (ulong tag in entry.Tags)
-            if (_byTag.TryGetValue(tag, out var carriers) && carriers.Remove(entry) && carriers.Count == 0)
-                _byTag.Remove(tag);
+        {
+            if (!_byTag.TryGetValue(tag, out var carriers)) continue;
+            // Removal is lazy: count the departure and compact the list once half of it has left, so a tag shared
+            // by every flow (a device's) costs amortised O(1) per removal instead of a search.
+            if (++carriers.Departed * 2 < carriers.Entries.Count) continue;
+            carriers.Entries.RemoveAll(e => ReferenceEquals(e, entry) || !e.IsAlive);
+            carriers.Departed = 0;
+            if (carriers.Entries.Count == 0) _byTag.Remove(tag);
+        }
         if (!keepLiveSlot)
         {
             int last = _count - 1;
@@ -581,4 +595,12 @@ public sealed class MegaflowClassifier
         throw new ArgumentException($"results holds {results} entries, fewer than the {keys} keys.", nameof(results));
 
     private readonly record struct SubtableId(FlowMask Mask, int Priority);
+
+    // The flows carrying one tag. A list, not a set: most tags are carried by a handful of flows, and a set per tag
+    // was most of the memory of a cached flow. Entries that left are removed lazily (see Detach).
+    private sealed class TagCarriers
+    {
+        public List<FlowEntry> Entries { get; } = new(2);
+        public int Departed;
+    }
 }
