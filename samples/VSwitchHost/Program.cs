@@ -1,8 +1,9 @@
 using System.CommandLine;
+using NetFabric.Samples.VSwitchHost.Demo;
 using NetFabric.Samples.VSwitchHost.Inspect;
 using NetFabric.Samples.VSwitchHost.Trace;
 
-// The sample vSwitch host: `inspect` decodes captures, `trace` explains a simulated decision.
+// The sample vSwitch host: `demo` runs a virtual network, `inspect` decodes captures, `trace` explains a decision.
 var file = new Argument<string>("file") { Description = "A pcap or pcapng capture file." };
 var inspect = new Command("inspect", "Print one line per frame (like tcpdump -e -n) and its NetFabric flow key.") { file };
 inspect.SetAction(result => InspectCommand.Run(result.GetValue(file)!, Console.Out, Console.Error));
@@ -14,5 +15,13 @@ var pcap = new Option<string?>("--pcap") { Description = "A capture whose first 
 var trace = new Command("trace", "Simulate one frame through a topology and print the decision hop by hop.") { topology, inPort, frame, pcap };
 trace.SetAction(result => TraceCommand.Run(result.GetValue(topology)!, result.GetValue(inPort)!, result.GetValue(frame), result.GetValue(pcap), Console.Out, Console.Error));
 
-var root = new RootCommand("NetFabric sample vSwitch host.") { inspect, trace };
+var seconds = new Option<double>("--seconds") { Description = "How long to run traffic.", DefaultValueFactory = _ => 3 };
+var demo = new Command("demo", "Run a two-tenant virtual network of routers, bridges and VMs on in-memory ports, then print statistics and a trace.") { seconds };
+demo.SetAction(result =>
+{
+    DemoCommand.Run(result.GetValue(seconds), Console.Out);
+    return 0;
+});
+
+var root = new RootCommand("NetFabric sample vSwitch host.") { demo, inspect, trace };
 return root.Parse(args).Invoke();
