@@ -5,7 +5,7 @@ namespace NetFabric.Samples.VSwitchHost.Tests;
 public class DemoCommandTests
 {
     [Fact]
-    public void The_demo_delivers_every_datagram_and_ping_across_subnets_and_tenants_mostly_from_the_caches()
+    public void The_demo_delivers_every_datagram_segment_and_ping_across_subnets_and_tenants_mostly_from_the_caches()
     {
         var output = new StringWriter();
         var summary = DemoCommand.Run(seconds: 1, output);
@@ -13,6 +13,8 @@ public class DemoCommandTests
 
         Assert.True(summary.Sent > 1000, text);
         Assert.Equal(summary.Sent, summary.Received);
+        Assert.True(summary.SegmentsSent > 100, text);
+        Assert.Equal(summary.SegmentsSent, summary.SegmentsReceived);
         Assert.True(summary.PingsSent > 10, text);
         Assert.Equal(summary.PingsSent, summary.PingsAnswered);
         var datapath = summary.Datapath;

@@ -17,7 +17,7 @@ namespace NetFabric.Samples.VSwitchHost.Demo;
 public static class DemoCommand
 {
     /// <summary>What the demo measured (for tests).</summary>
-    public sealed record Summary(long Sent, long Received, long PingsSent, long PingsAnswered, DatapathStatistics Datapath, int Flows);
+    public sealed record Summary(long Sent, long Received, long SegmentsSent, long SegmentsReceived, long PingsSent, long PingsAnswered, DatapathStatistics Datapath, int Flows);
 
     /// <summary>Runs the demo for <paramref name="seconds"/> seconds, writing its report to <paramref name="output"/>.</summary>
     public static Summary Run(double seconds, TextWriter output)
@@ -49,6 +49,7 @@ public static class DemoCommand
             {
                 var target = vms[(v + 1 + tick % (vms.Count - 1)) % vms.Count];
                 vms[v].SendUdp(target.Address, tick);
+                if (tick % 4 == 0) vms[v].SendTcp(target.Address, tick);
                 if (tick % 64 == v) vms[v].Ping(target.Address, tick);
             }
             pipeline.Poll();
@@ -85,7 +86,7 @@ public static class DemoCommand
             $"Cache: {stats.Packets:N0} packets, {stats.ExactMatchHits:N0} exact-match hits ({100.0 * stats.ExactMatchHits / Math.Max(1, stats.Packets):0.0}%), {stats.MegaflowHits:N0} megaflow hits, {stats.Upcalls:N0} upcalls ({100.0 * hits / Math.Max(1, stats.Packets):0.0}% served from the caches)"));
         output.WriteLine($"Flows: {flows.Inserted:N0} installed, {flows.Invalidated:N0} invalidated, {flows.Expired:N0} expired, {pipeline.Flows.Count:N0} cached now; {stats.Parked:N0} packets parked on ARP");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Traffic: {vms.Sum(v => v.Received):N0} of {vms.Sum(v => v.Sent):N0} UDP datagrams delivered, {vms.Sum(v => v.PingsAnswered):N0} of {vms.Sum(v => v.PingsSent):N0} pings answered; {stats.Packets / elapsed / 1e6:0.000} Mpps through the datapath (one thread also running the eight VMs)"));
+            $"Traffic: {vms.Sum(v => v.Received):N0} of {vms.Sum(v => v.Sent):N0} UDP datagrams and {vms.Sum(v => v.SegmentsReceived):N0} of {vms.Sum(v => v.SegmentsSent):N0} TCP segments delivered, {vms.Sum(v => v.PingsAnswered):N0} of {vms.Sum(v => v.PingsSent):N0} pings answered; {stats.Packets / elapsed / 1e6:0.000} Mpps through the datapath (one thread also running the eight VMs)"));
 
         // One cross-subnet, cross-tenant packet, explained hop by hop.
         var frame = new byte[128];
@@ -95,7 +96,7 @@ public static class DemoCommand
         output.WriteLine("Trace of vm1 -> vm8 (198.18.1.10 -> 198.18.4.11):");
         output.WriteLine(engine.Trace(interfaces["vm1"], frame.AsSpan(0, length)));
 
-        var summary = new Summary(vms.Sum(v => v.Sent), vms.Sum(v => v.Received), vms.Sum(v => v.PingsSent), vms.Sum(v => v.PingsAnswered), stats, pipeline.Flows.Count);
+        var summary = new Summary(vms.Sum(v => v.Sent), vms.Sum(v => v.Received), vms.Sum(v => v.SegmentsSent), vms.Sum(v => v.SegmentsReceived), vms.Sum(v => v.PingsSent), vms.Sum(v => v.PingsAnswered), stats, pipeline.Flows.Count);
         foreach (var port in hostPorts) port.Dispose();
         return summary;
     }

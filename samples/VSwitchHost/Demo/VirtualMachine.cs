@@ -29,6 +29,12 @@ public sealed class VirtualMachine(string name, MacAddress mac, IPv4Prefix addre
     /// <summary>UDP datagrams received for this VM.</summary>
     public long Received { get; private set; }
 
+    /// <summary>TCP segments sent.</summary>
+    public long SegmentsSent { get; private set; }
+
+    /// <summary>TCP segments received for this VM.</summary>
+    public long SegmentsReceived { get; private set; }
+
     /// <summary>Echo requests sent.</summary>
     public long PingsSent { get; private set; }
 
@@ -42,6 +48,17 @@ public sealed class VirtualMachine(string name, MacAddress mac, IPv4Prefix addre
         int length = IpFrames.WriteUdp(_frame, mac, nextHop, address.Address, target, (ushort)(40000 + tick % 16), 7000, "netfabric demo"u8);
         Transmit(_frame.AsSpan(0, length));
         Sent++;
+        return true;
+    }
+
+    /// <summary>Sends a TCP data segment (PSH|ACK) to <paramref name="target"/>'s port 8080.</summary>
+    public bool SendTcp(IPv4Address target, int tick)
+    {
+        if (!TryNextHop(target, tick, out var nextHop)) return false;
+        int length = IpFrames.WriteTcp(_frame, mac, nextHop, address.Address, target, (ushort)(50000 + tick % 8), 8080,
+            (uint)tick, 1, TcpFlags.Psh | TcpFlags.Ack, 65535, "netfabric tcp"u8);
+        Transmit(_frame.AsSpan(0, length));
+        SegmentsSent++;
         return true;
     }
 
@@ -93,6 +110,10 @@ public sealed class VirtualMachine(string name, MacAddress mac, IPv4Prefix addre
         if (ip.Protocol == IpProtocol.Udp)
         {
             Received++;
+        }
+        else if (ip.Protocol == IpProtocol.Tcp)
+        {
+            SegmentsReceived++;
         }
         else if (ip.Protocol == IpProtocol.Icmp && IcmpV4Header.TryRead(ip.Payload, out var icmp))
         {
