@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NetFabric.Samples.VSwitchHost.Demo;
 using NetFabric.Samples.VSwitchHost.Inspect;
+using NetFabric.Samples.VSwitchHost.Run;
 using NetFabric.Samples.VSwitchHost.Trace;
 
 // The sample vSwitch host: `demo` runs a virtual network, `inspect` decodes captures, `trace` explains a decision.
@@ -23,5 +24,22 @@ demo.SetAction(result =>
     return 0;
 });
 
-var root = new RootCommand("NetFabric sample vSwitch host.") { demo, inspect, trace };
+var runTopology = new Option<string>("--topology") { Description = "A topology file (YAML or JSON).", Required = true };
+var portSpecs = new Option<string[]>("--port") { Description = "NAME=afpacket:IFACE: bind the exterior port whose host interface is NAME to a Linux interface.", AllowMultipleArgumentsPerToken = true };
+var workers = new Option<int>("--workers") { Description = "Worker threads.", DefaultValueFactory = _ => 1 };
+var statsEvery = new Option<double>("--stats-interval") { Description = "Seconds between statistics lines.", DefaultValueFactory = _ => 5 };
+var run = new Command("run", "Run a topology on real interfaces until Ctrl-C, printing statistics.") { runTopology, portSpecs, workers, statsEvery };
+run.SetAction(result =>
+{
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        stop.Cancel();
+    };
+    return RunCommand.Run(result.GetValue(runTopology)!, result.GetValue(portSpecs) ?? [], result.GetValue(workers),
+        TimeSpan.FromSeconds(result.GetValue(statsEvery)), Console.Out, Console.Error, stop.Token);
+});
+
+var root = new RootCommand("NetFabric sample vSwitch host.") { demo, run, inspect, trace };
 return root.Parse(args).Invoke();

@@ -1,0 +1,92 @@
+using System.Globalization;
+using NetFabric.Datapath.Buffers;
+using NetFabric.Datapath.Pipeline;
+using NetFabric.Datapath.Ports;
+using NetFabric.Simulation.Engine;
+using NetFabric.Simulation.Topology;
+
+namespace NetFabric.Samples.VSwitchHost.Run;
+
+/// <summary>
+/// <c>run --topology FILE --port NAME=afpacket:IFACE …</c>: binds each exterior port whose host interface is NAME to
+/// a real Linux interface and forwards between them with the decision engine until cancelled (Ctrl-C), printing
+/// statistics periodically. Exit code 0 after a clean stop, 2 on bad input (one line naming what is wrong).
+/// </summary>
+public static class RunCommand
+{
+    /// <summary>Exit code for bad arguments, an unreadable topology or an interface that cannot be opened.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Runs until <paramref name="cancel"/> is signalled.</summary>
+    public static int Run(string topologyPath, IReadOnlyList<string> portSpecs, int workers, TimeSpan statsInterval,
+        TextWriter output, TextWriter error, CancellationToken cancel)
+    {
+        TopologySnapshot topology;
+        try
+        {
+            topology = TopologyFile.Load(topologyPath);
+        }
+        catch (Exception e) when (e is TopologyFileException or TopologyValidationException or IOException)
+        {
+            return Fail(error, e.Message.ReplaceLineEndings(" "));
+        }
+        var bound = topology.Ports.Values.Where(p => p.HostInterface is not null).Select(p => p.HostInterface!).ToHashSet();
+        var bindings = new List<(string Name, string Interface)>();
+        foreach (string spec in portSpecs)
+        {
+            int equals = spec.IndexOf('=');
+            string name = equals > 0 ? spec[..equals] : "";
+            string target = equals > 0 ? spec[(equals + 1)..] : "";
+            if (name.Length == 0 || !target.StartsWith("afpacket:", StringComparison.Ordinal) || target.Length == "afpacket:".Length)
+                return Fail(error, $"--port '{spec}' is not NAME=afpacket:IFACE.");
+            if (!bound.Contains(name))
+                return Fail(error, $"--port '{spec}': no exterior port of the topology is bound to '{name}' (known: {string.Join(", ", bound.Order())}).");
+            bindings.Add((name, target["afpacket:".Length..]));
+        }
+        if (bindings.Count == 0) return Fail(error, "give at least one --port NAME=afpacket:IFACE.");
+
+        using var pool = new PacketPool(16_384);
+        var ports = new List<IPacketPort>();
+        try
+        {
+            using var pipeline = new PacketPipeline(new PipelineOptions { Workers = workers });
+            var interfaces = new Dictionary<string, uint>();
+            foreach (var (name, iface) in bindings)
+            {
+                var port = new AfPacketPort(iface, pool, new AfPacketPortOptions { Name = name });
+                ports.Add(port);
+                interfaces[name] = pipeline.AddPort(port);
+            }
+            using var engine = new DecisionEngine(topology, interfaces) { Flows = pipeline.Flows };
+            pipeline.Resolver = engine;
+            pipeline.Start();
+            output.WriteLine($"NetFabric: running {topologyPath} (version {topology.Version}) on {string.Join(", ", bindings.Select(b => $"{b.Name}={b.Interface}"))} with {workers} worker(s); Ctrl-C stops.");
+            while (!cancel.WaitHandle.WaitOne(statsInterval)) Report(output, pipeline);
+            pipeline.Stop();
+            Report(output, pipeline);
+            return 0;
+        }
+        catch (PortException e)
+        {
+            return Fail(error, e.Message.ReplaceLineEndings(" "));
+        }
+        finally
+        {
+            foreach (var port in ports) port.Dispose();
+        }
+    }
+
+    private static void Report(TextWriter output, PacketPipeline pipeline)
+    {
+        var s = pipeline.Statistics;
+        string ports = string.Join("  ", pipeline.Ports.OrderBy(p => p.Key).Select(p => $"{p.Value.Name} rx {p.Value.Statistics.RxPackets} tx {p.Value.Statistics.TxPackets}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{DateTime.Now:HH:mm:ss} packets {s.Packets} hits {s.ExactMatchHits + s.MegaflowHits} upcalls {s.Upcalls} flows {pipeline.Flows.Count} | {ports}"));
+    }
+
+    private static int Fail(TextWriter error, string message)
+    {
+        error.WriteLine($"run: {message}");
+        return BadInput;
+    }
+}
