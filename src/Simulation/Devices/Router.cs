@@ -21,16 +21,20 @@ namespace NetFabric.Simulation.Devices;
 /// Mask: the destination is read only as far as the decision needs — the chosen route's length, and for every
 /// longer route that did not match, up to its first bit that differs from the destination (so the flow cannot
 /// cover a destination that longer route would take). The source is read the same way only when source-prefix
-/// routes took part. L4 fields are never read on a routed path.
+/// routes took part. L4 fields are read only when the chosen prefix has equal-cost routes (ECMP, see below).
 /// Limitations: the context carries only the key, so ICMP errors quote an IPv4 header rebuilt from key fields
 /// plus the 8 bytes of ports / ICMP type and code, and echo replies carry identifier 0, sequence 0 and no data.
-/// Equal-cost routes are not balanced (the first declared wins). TTL expiry (the datapath's dec_ttl sending a
+/// ECMP: configured normal routes with the same destination and source prefix but a different egress port or
+/// gateway are equal-cost; one is picked by a deterministic hash of the IPv4 source, destination, protocol and, for
+/// TCP and UDP, the ports, weighted by <see cref="RouteDefinition.Weight"/>. Only then are those fields read (and
+/// matched). TTL expiry (the datapath's dec_ttl sending a
 /// packet back with ResolverReason.TtlExpired) is not answered with time exceeded yet: the engine ignores the reason.
 /// </remarks>
 public sealed class Router : IVirtualDevice
 {
     private readonly Dictionary<ulong, PortInfo> _ports = [];
     private readonly RouteEntry[] _routes;
+    private readonly Dictionary<(IPv4Prefix Destination, IPv4Prefix? Source), RouteEntry[]> _equalCost = [];
 
     /// <summary>
     /// Creates the simulation of <paramref name="definition"/>; <paramref name="topology"/> supplies the peers of its
@@ -57,15 +61,21 @@ public sealed class Router : IVirtualDevice
             _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours);
             if (port.Address is { } address)
             {
-                routes.Add(new RouteEntry(new IPv4Prefix(address.Address, 32), null, null, port.Id.Value, RouteType.Local));
-                routes.Add(new RouteEntry(new IPv4Prefix(address.Network, address.Length), null, null, port.Id.Value, RouteType.Normal));
+                routes.Add(new RouteEntry(new IPv4Prefix(address.Address, 32), null, null, port.Id.Value, RouteType.Local, 1, false));
+                routes.Add(new RouteEntry(new IPv4Prefix(address.Network, address.Length), null, null, port.Id.Value, RouteType.Normal, 1, false));
             }
         }
         foreach (var route in definition.Routes)
-            routes.Add(new RouteEntry(route.Destination, route.Source, route.Gateway, route.EgressPort?.Value, route.Type));
+            routes.Add(new RouteEntry(route.Destination, route.Source, route.Gateway, route.EgressPort?.Value, route.Type, Math.Max(1, route.Weight), true));
         // Configured routes come after the implicit ones so that, at equal prefixes, a configured route wins below.
         _routes = [.. routes.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Destination.Length)
             .ThenByDescending(x => x.r.Source?.Length ?? -1).ThenByDescending(x => x.i).Select(x => x.r)];
+        // Equal-cost groups, in declaration order, keyed by (destination, source).
+        foreach (var group in routes.Where(r => r.Configured && r.Type == RouteType.Normal).GroupBy(r => (r.Destination, r.Source)))
+        {
+            var members = group.DistinctBy(r => (r.EgressPort, r.Gateway)).ToArray();
+            if (members.Length > 1) _equalCost[group.Key] = members;
+        }
     }
 
     /// <inheritdoc />
@@ -197,7 +207,31 @@ public sealed class Router : IVirtualDevice
         }
         context.ReadIpv4DestinationPrefix(destinationBits);
         if (sourceBits > 0) context.ReadIpv4SourcePrefix(sourceBits);
+        if (chosen is { Configured: true, Type: RouteType.Normal } && _equalCost.TryGetValue((chosen.Destination, chosen.Source), out var group))
+            chosen = PickEqualCost(context, group);
         return chosen;
+    }
+
+    // ECMP: a deterministic, weighted choice by the flow's addresses, protocol and (TCP/UDP) ports, all read through
+    // the context so the flow matches exactly the packets that hash the same way.
+    private RouteEntry PickEqualCost(SimulationContext context, RouteEntry[] group)
+    {
+        uint source = context.ReadIpv4SourcePrefix(32).Value;
+        uint destination = context.ReadIpv4DestinationPrefix(32).Value;
+        byte protocol = context.ReadNetworkProtocol();
+        ulong hash = FlowHash.Mix(FlowHash.Mix(0x4543_4D50UL, Id), ((ulong)source << 32) | destination);
+        hash = FlowHash.Mix(hash, protocol);
+        if (protocol == IpProtocol.Tcp || protocol == IpProtocol.Udp)
+            hash = FlowHash.Mix(hash, ((ulong)context.ReadTransportSource() << 16) | context.ReadTransportDestination());
+        long total = 0;
+        foreach (var route in group) total += route.Weight;
+        long point = (long)(FlowHash.Finish(hash) % (ulong)total);
+        foreach (var route in group)
+        {
+            if (point < route.Weight) return route;
+            point -= route.Weight;
+        }
+        return group[^1];
     }
 
     // 0 when the prefix contains the address, else the 1-based position of the first bit that differs.
@@ -296,5 +330,5 @@ public sealed class Router : IVirtualDevice
 
     private sealed record PortInfo(ulong Id, MacAddress Mac, IPv4Prefix? Address, Dictionary<IPv4Address, MacAddress> Neighbours);
 
-    private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type);
+    private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type, int Weight, bool Configured);
 }

@@ -65,7 +65,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
                 devices[definition.Id] = existing;
                 continue;
             }
-            if (definition is BridgeDefinition bridge) devices[bridge.Id] = CreateBridge(bridge);
+            if (definition is BridgeDefinition bridge) devices[bridge.Id] = CreateBridge(bridge, topology);
             else if (definition is RouterDefinition router) devices[router.Id] = CreateRouter(router, topology);
         }
         var ingress = new Dictionary<uint, PortId>();
@@ -79,11 +79,17 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         return new EngineState(topology, devices, ingress, egress);
     }
 
-    private Bridge CreateBridge(BridgeDefinition definition)
+    private Bridge CreateBridge(BridgeDefinition definition, TopologySnapshot topology)
     {
         var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)]);
         foreach (var entry in definition.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
+        // ARP suppression: linked router ports' addresses, then static ARP entries (which win).
+        foreach (var port in definition.Ports)
+            if (topology.PeerOf(port.Id) is { Mac: { } peerMac, Address: { } peerAddress } peer && topology.TryGetDevice(peer.Device, out var peerDevice) && peerDevice is RouterDefinition)
+                device.AddArpEntry(peerAddress.Address, peerMac);
+        foreach (var entry in definition.StaticArp) device.AddArpEntry(entry.Address, entry.Mac);
         device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
+        device.ArpEntryChanged += address => Flows?.InvalidateByTag(device.ArpTag(address));
         return device;
     }
 
