@@ -34,14 +34,24 @@ mkdir -p "$results"
 dotnet build NetFabric.sln -c Release -nologo -v minimal
 
 status=0
-dotnet test --solution NetFabric.sln -c Release --no-build \
-  --results-directory "$results" --report-xunit-ctrf || status=$?
+# One run per test project, each writing its own report: projects started in the same microsecond would
+# otherwise write the same default report file name and one count would be lost.
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test --project "$project" -c Release --no-build \
+    --results-directory "$results" --report-xunit-ctrf --report-xunit-ctrf-filename "$name.ctrf" || status=$?
+done
 
 # Count from the CTRF reports, not from dotnet test's own summary.
-python3 - "$results" <<'PY'
+projects=$(ls tests/*/*.csproj | wc -l)
+python3 - "$results" "$projects" <<'PY'
 import json, pathlib, sys
 passed = failed = skipped = 0
 reports = list(pathlib.Path(sys.argv[1]).rglob("*.ctrf"))
+if len(reports) < int(sys.argv[2]):
+    # A test project that crashed before reporting counts as a failure, never as silence.
+    failed += int(sys.argv[2]) - len(reports)
+    print(f"test.sh: {int(sys.argv[2]) - len(reports)} test project(s) wrote no report", file=sys.stderr)
 for report in reports:
     summary = json.loads(report.read_text())["results"]["summary"]
     passed += summary.get("passed", 0)
