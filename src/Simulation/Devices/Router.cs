@@ -27,8 +27,8 @@ namespace NetFabric.Simulation.Devices;
 /// ECMP: configured normal routes with the same destination and source prefix but a different egress port or
 /// gateway are equal-cost; one is picked by a deterministic hash of the IPv4 source, destination, protocol and, for
 /// TCP and UDP, the ports, weighted by <see cref="RouteDefinition.Weight"/>. Only then are those fields read (and
-/// matched). TTL expiry (the datapath's dec_ttl sending a
-/// packet back with ResolverReason.TtlExpired) is not answered with time exceeded yet: the engine ignores the reason.
+/// matched). TTL expiry (the datapath's dec_ttl sending a packet back with ResolverReason.TtlExpired) is
+/// answered with ICMP time exceeded from the ingress port.
 /// </remarks>
 public sealed class Router : IVirtualDevice
 {
@@ -58,7 +58,8 @@ public sealed class Router : IVirtualDevice
                 else if (topology.TryGetDevice(peer.Device, out var device) && device is BridgeDefinition bridge)
                     foreach (var entry in bridge.StaticArp) neighbours[entry.Address] = entry.Mac;
             }
-            _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours);
+            var peerRouterMac = port.Kind == PortKind.Interior && topology.PeerOf(port.Id) is { Mac: { } linkedMac, Address: not null } ? linkedMac : (MacAddress?)null;
+            _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours) { PeerRouterMac = peerRouterMac };
             if (port.Address is { } address)
             {
                 routes.Add(new RouteEntry(new IPv4Prefix(address.Address, 32), null, null, port.Id.Value, RouteType.Local, 1, false));
@@ -303,7 +304,12 @@ public sealed class Router : IVirtualDevice
             // Quote the real packet (RFC 1812 §4.3.2.3): senders match errors to sockets by the quoted headers.
             var quoted = new byte[IcmpFrames.MaximumIpv4ErrorDatagram + 64];
             if (IcmpFrames.TryWriteIpv4Error(quoted, context.OriginalFrame, ingress.Mac, address.Address, type, code, 0, out int length))
+            {
+                // The frame as it arrived names the original sender's MAC; behind another router, the error must go
+                // to that router's port instead, which routes it on towards the sender.
+                ingress.PeerRouterMac?.Write(quoted);
                 context.Emit(ingress.Id, quoted.AsSpan(0, length));
+            }
             return;
         }
         var key = context.OriginalKey;
@@ -328,7 +334,11 @@ public sealed class Router : IVirtualDevice
             context.Emit(ingress.Id, error[..written]);
     }
 
-    private sealed record PortInfo(ulong Id, MacAddress Mac, IPv4Prefix? Address, Dictionary<IPv4Address, MacAddress> Neighbours);
+    private sealed record PortInfo(ulong Id, MacAddress Mac, IPv4Prefix? Address, Dictionary<IPv4Address, MacAddress> Neighbours)
+    {
+        /// The MAC of the router port this port is linked to, if any: the previous hop of packets arriving here.
+        public MacAddress? PeerRouterMac { get; init; }
+    }
 
     private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type, int Weight, bool Configured);
 }

@@ -152,4 +152,47 @@ public class RouterScenarioTests
         // The cached flow stays: the expiry was answered one-shot.
         Assert.Contains(net.Pipeline.Flows.Entries, f => f.Match.Mask.Bits.NetworkTtl == 0 && f.Packets >= 1);
     }
+
+    [Fact]
+    public void Time_exceeded_from_the_second_router_is_routed_back_through_the_first_to_the_sender()
+    {
+        var topology = new TopologyBuilder()
+            .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("up").StaticArp("198.18.1.10", "02:00:00:00:00:0a"))
+            .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("up").StaticArp("198.18.2.20", "02:00:00:00:00:14"))
+            .Router("ra", r => r
+                .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
+                .Port("p2", mac: "02:00:00:00:0a:01", address: "198.18.10.1/30")
+                .Route("198.18.2.0/24", port: "p2", gateway: "198.18.10.2"))
+            .Router("rb", r => r
+                .Port("p1", mac: "02:00:00:00:0b:01", address: "198.18.10.2/30")
+                .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24")
+                .Route("198.18.1.0/24", port: "p1", gateway: "198.18.10.1"))
+            .Link("br1/up", "ra/p1")
+            .Link("ra/p2", "rb/p1")
+            .Link("rb/p2", "br2/up")
+            .Build();
+        using var net = new VirtualNetwork(topology);
+        byte[] Packet(byte ttl)
+        {
+            var frame = new byte[128];
+            return frame[..IpFrames.WriteUdp(frame, Vm1Mac, GatewayMac1, Vm1Ip, Vm2Ip, 4000, 5000, new byte[10], timeToLive: ttl)];
+        }
+
+        net.Send("vm1", Packet(64));
+        var crossed = Assert.Single(net.Receive("vm2"));
+        Assert.True(EthernetHeader.TryRead(crossed, out var crossedEthernet));
+        Assert.True(Ipv4Header.TryRead(crossedEthernet.Payload, out var crossedIp));
+        Assert.Equal(62, crossedIp.TimeToLive); // two router hops, one dec_ttl(2) action
+
+        net.Send("vm1", Packet(2)); // survives ra, expires at rb
+        Assert.Empty(net.Receive("vm2"));
+        var error = Assert.Single(net.Receive("vm1"));
+        Assert.True(EthernetHeader.TryRead(error, out var ethernet));
+        Assert.Equal(Vm1Mac, ethernet.Destination);
+        Assert.Equal(GatewayMac1, ethernet.Source); // routed back by ra
+        Assert.True(Ipv4Header.TryRead(ethernet.Payload, out var ip));
+        Assert.Equal(IPv4Address.Parse("198.18.10.2"), ip.Source);
+        Assert.True(IcmpV4Header.TryRead(ip.Payload, out var icmp));
+        Assert.Equal(IcmpV4Header.TypeTimeExceeded, icmp.Type);
+    }
 }
