@@ -14,7 +14,7 @@ using NetFabric.Simulation.Topology;
 public class RouterRealPeersTests
 {
     [Fact]
-    public async Task Namespaces_on_two_subnets_reach_each_other_through_the_virtual_router()
+    public async Task Namespaces_on_two_subnets_ping_and_move_UDP_and_TCP_through_the_virtual_router()
     {
         NetworkNamespaces.SkipUnlessRoot();
         using var net = new NetworkNamespaces();
@@ -64,6 +64,17 @@ public class RouterRealPeersTests
             Assert.True(sent.ExitCode == 0, sent.StandardError);
             var received = await receiving;
             Assert.Equal("100", received.StandardOutput.Trim());
+
+            // A TCP transfer of 1 MiB across the router: the kernel's TCP stack checks every checksum and sequence.
+            const string server = "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('198.18.2.20',9100))\ns.listen(1)\ns.settimeout(10)\nc,_=s.accept()\nc.settimeout(10)\nn=0\nwhile True:\n  d=c.recv(65536)\n  if not d: break\n  n+=len(d)\nprint(n)\n";
+            const string client = "import socket\nc=socket.create_connection(('198.18.2.20',9100),timeout=10)\nc.sendall(b'x'*1048576)\nc.close()\n";
+            var serving = Task.Run(() => net.TryExec(vm2, "/usr/bin/python3", "-c", server));
+            await Task.Delay(300, TestContext.Current.CancellationToken);
+            var connected = net.TryExec(vm1, "/usr/bin/python3", "-c", client);
+            Assert.True(connected.ExitCode == 0, connected.StandardError);
+            var served = await serving;
+            Assert.True(served.ExitCode == 0, served.StandardError);
+            Assert.Equal("1048576", served.StandardOutput.Trim());
         }
         finally
         {
