@@ -27,6 +27,9 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     public const int HopLimit = 16;
 
     private readonly IReadOnlyDictionary<string, uint> _interfaces;
+    private readonly IStateStore _store;
+    // Tables whose change events this engine already forwards to its flow cache (a table outlives a device rebuild).
+    private readonly HashSet<object> _subscribed = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _updateLock = new();
     // Everything a simulation reads, swapped as one reference so a simulation sees one consistent version.
     private volatile EngineState _state;
@@ -38,9 +41,14 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     /// <see cref="PortDefinition.HostInterface"/> on this host to its datapath port number. Exterior ports bound to
     /// interfaces not in the map live on other hosts and are not reachable here yet.
     /// </summary>
-    public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces)
+    /// <param name="topology">The topology to simulate.</param>
+    /// <param name="interfaces">Host interface name → datapath port number, for the exterior ports on this host.</param>
+    /// <param name="state">Where learned MAC tables and ARP caches live; engines sharing a store share what they learn
+    /// (default: a private in-process store).</param>
+    public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces, IStateStore? state = null)
     {
         _interfaces = interfaces;
+        _store = state ?? new InProcessStateStore();
         _state = BuildState(topology, new Dictionary<DeviceId, IVirtualDevice>(), changed: null);
     }
 
@@ -65,7 +73,13 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
                 devices[definition.Id] = existing;
                 continue;
             }
-            if (definition is BridgeDefinition bridge) devices[bridge.Id] = CreateBridge(bridge, topology);
+            if (definition is BridgeDefinition bridge)
+            {
+                // A redefined bridge starts with an empty table (its ports may be gone); a new one may find state
+                // another engine sharing the store already learned.
+                if (previous.ContainsKey(bridge.Id)) _store.Forget(bridge.Id);
+                devices[bridge.Id] = CreateBridge(bridge, topology);
+            }
             else if (definition is RouterDefinition router) devices[router.Id] = CreateRouter(router, topology);
         }
         var ingress = new Dictionary<uint, PortId>();
@@ -81,22 +95,22 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
 
     private Bridge CreateBridge(BridgeDefinition definition, TopologySnapshot topology)
     {
-        var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)]);
+        var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)], _store.MacTable(definition.Id));
         foreach (var entry in definition.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
         // ARP suppression: linked router ports' addresses, then static ARP entries (which win).
         foreach (var port in definition.Ports)
             if (topology.PeerOf(port.Id) is { Mac: { } peerMac, Address: { } peerAddress } peer && topology.TryGetDevice(peer.Device, out var peerDevice) && peerDevice is RouterDefinition)
                 device.AddArpEntry(peerAddress.Address, peerMac);
         foreach (var entry in definition.StaticArp) device.AddArpEntry(entry.Address, entry.Mac);
-        device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
+        if (_subscribed.Add(device.MacTable)) device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
         device.ArpEntryChanged += address => Flows?.InvalidateByTag(device.ArpTag(address));
         return device;
     }
 
     private Router CreateRouter(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null)
     {
-        var device = new Router(definition, topology, arpCache);
-        if (arpCache is null) device.ArpCache.EntryChanged += address => Flows?.InvalidateByTag(ArpCache.Tag(device.Id, address));
+        var device = new Router(definition, topology, arpCache ?? _store.ArpCache(definition.Id));
+        if (_subscribed.Add(device.ArpCache)) device.ArpCache.EntryChanged += address => Flows?.InvalidateByTag(ArpCache.Tag(device.Id, address));
         return device;
     }
 

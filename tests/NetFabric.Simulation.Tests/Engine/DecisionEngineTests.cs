@@ -18,7 +18,7 @@ internal sealed class VirtualNetwork : IDisposable
 {
     private readonly Dictionary<string, RingPort> _vms = [];
 
-    public VirtualNetwork(TopologySnapshot topology, bool cache = true)
+    public VirtualNetwork(TopologySnapshot topology, bool cache = true, NetFabric.Simulation.State.IStateStore? state = null)
     {
         Pool = new PacketPool(4096);
         Pipeline = new PacketPipeline(new PipelineOptions { Workers = 1, PinThreads = false, ExactMatchCacheEntries = cache ? 1024 : 0 });
@@ -29,7 +29,7 @@ internal sealed class VirtualNetwork : IDisposable
             _vms[port.HostInterface!] = vm;
             interfaces[port.HostInterface!] = Pipeline.AddPort(switchSide);
         }
-        Engine = new DecisionEngine(topology, interfaces) { Flows = Pipeline.Flows };
+        Engine = new DecisionEngine(topology, interfaces, state) { Flows = Pipeline.Flows };
         Pipeline.Resolver = Engine;
         Cache = cache;
     }
@@ -209,6 +209,26 @@ public class DecisionEngineTests
         // A decision that generated packets answers one packet: it is not cached.
         Assert.Equal(0, net.Pipeline.Flows.Count);
         Assert.Equal(1, net.Pipeline.Statistics.Emitted);
+    }
+
+    [Fact]
+    public void Engines_sharing_a_state_store_share_what_their_bridges_learned()
+    {
+        var topology = new TopologyBuilder()
+            .Bridge("br", b => b.Port("vm1", exterior: "vm1").Port("vm2", exterior: "vm2").Port("vm3", exterior: "vm3"))
+            .Build();
+        var store = new NetFabric.Simulation.State.InProcessStateStore();
+        using var hostA = new VirtualNetwork(topology, state: store);
+        using var hostB = new VirtualNetwork(topology, state: store);
+        using var alone = new VirtualNetwork(topology);
+
+        hostA.Send("vm1", Udp(1, 2)); // host A's bridge learns vm1's MAC into the shared store
+        hostB.Send("vm2", Udp(2, 1)); // host B knows where vm1 is without having seen it
+        Assert.Single(hostB.Receive("vm1"));
+        Assert.Empty(hostB.Receive("vm3"));
+
+        alone.Send("vm2", Udp(2, 1)); // an engine with its own store has to flood
+        Assert.Single(alone.Receive("vm3"));
     }
 
     [Fact]
