@@ -162,6 +162,37 @@ internal sealed partial class NetworkNamespaces : IDisposable
         return process;
     }
 
+    /// Sends <paramref name="count"/> UDP datagrams from namespace <paramref name="from"/> to a receiver bound to
+    /// <paramref name="address"/>:<paramref name="port"/> in namespace <paramref name="to"/>, using the kernels'
+    /// own sockets (python3); returns how many arrived intact (0 on any failure, with the reason in the assertion).
+    public async Task<int> UdpTransferAsync(string from, string to, string address, int port, int count)
+    {
+        string receiver = $"import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('{address}',{port}))\ns.settimeout(5)\nn=0\ntry:\n  while n<{count}:\n    d,_=s.recvfrom(2048)\n    n+= d==b'netfabric'*100\nexcept socket.timeout: pass\nprint(n)\n";
+        string sender = $"import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range({count}):\n  s.sendto(b'netfabric'*100,('{address}',{port}))\n  time.sleep(0.002)\n";
+        return await TransferAsync(from, to, receiver, sender);
+    }
+
+    /// Sends <paramref name="bytes"/> bytes over one TCP connection from namespace <paramref name="from"/> to a
+    /// server on <paramref name="address"/>:<paramref name="port"/> in namespace <paramref name="to"/>; returns the
+    /// bytes the server received.
+    public async Task<int> TcpTransferAsync(string from, string to, string address, int port, int bytes)
+    {
+        string server = $"import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('{address}',{port}))\ns.listen(1)\ns.settimeout(10)\nc,_=s.accept()\nc.settimeout(10)\nn=0\nwhile True:\n  d=c.recv(65536)\n  if not d: break\n  n+=len(d)\nprint(n)\n";
+        string client = $"import socket\nc=socket.create_connection(('{address}',{port}),timeout=10)\nc.sendall(b'x'*{bytes})\nc.close()\n";
+        return await TransferAsync(from, to, server, client);
+    }
+
+    private async Task<int> TransferAsync(string from, string to, string receiverScript, string senderScript)
+    {
+        var receiving = Task.Run(() => TryExec(to, "/usr/bin/python3", "-c", receiverScript));
+        await Task.Delay(300); // let the receiver bind
+        var sent = TryExec(from, "/usr/bin/python3", "-c", senderScript);
+        Assert.True(sent.ExitCode == 0, $"sender failed: {sent.StandardError}");
+        var received = await receiving;
+        Assert.True(received.ExitCode == 0, $"receiver failed: {received.StandardError}");
+        return int.Parse(received.StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// Deletes everything this fixture created, continuing past failures; idempotent.
     public void Dispose()
     {
