@@ -7,7 +7,8 @@ namespace NetFabric.Datapath.Actions;
 
 /// <summary>
 /// A compiled, immutable list of packet actions — set-field with incremental checksums, VLAN push/pop/set, TTL
-/// decrement, tunnel encapsulation and decapsulation, output, hand to the resolver — built with
+/// decrement, tunnel encapsulation and decapsulation, output, clone (a branch program run on a copy), hand to the
+/// resolver — built with
 /// <see cref="CreateBuilder"/> and executed on each packet of a flow. Thread-safe: one program may run on many
 /// workers at once.
 /// </summary>
@@ -30,15 +31,17 @@ public sealed partial class ActionProgram
 {
     private readonly ActionStep[] _steps;
     private readonly TunnelTemplate[] _templates;
+    private readonly ActionProgram[] _branches;
 
-    internal ActionProgram(ActionStep[] steps, TunnelTemplate[] templates)
+    internal ActionProgram(ActionStep[] steps, TunnelTemplate[] templates, ActionProgram[] branches)
     {
         _steps = steps;
         _templates = templates;
+        _branches = branches;
     }
 
     /// <summary>A program that drops every packet (<see cref="DropReason.Action"/>).</summary>
-    public static ActionProgram Drop { get; } = new([], []);
+    public static ActionProgram Drop { get; } = new([], [], []);
 
     /// <summary>Starts a new program.</summary>
     public static ActionProgramBuilder CreateBuilder() => new();
@@ -121,6 +124,12 @@ public sealed partial class ActionProgram
                 case ActionKind.ToResolver:
                     sink.ToResolver(packet, ResolverReason.Explicit);
                     return;
+                case ActionKind.CloneCopy:
+                    CloneCopy(packet, _branches[(int)step.Value], sink);
+                    break;
+                case ActionKind.Clone:
+                    _branches[(int)step.Value].Execute(packet, sink);
+                    return;
             }
         }
         sink.Drop(packet, DropReason.Action);
@@ -136,6 +145,14 @@ public sealed partial class ActionProgram
     private static void OutputCopy(PacketBuffer packet, uint port, IActionSink sink)
     {
         if (PacketPool.TryClone(packet, out var copy)) sink.Output(port, copy);
+        else sink.Drop(default, DropReason.NoBuffer);
+    }
+
+    // The branch rewrites its own copy; the original continues as it was (the layout found so far stays valid).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CloneCopy(PacketBuffer packet, ActionProgram branch, IActionSink sink)
+    {
+        if (PacketPool.TryClone(packet, out var copy)) branch.Execute(copy, sink);
         else sink.Drop(default, DropReason.NoBuffer);
     }
 
@@ -164,7 +181,7 @@ public sealed partial class ActionProgram
         for (int i = 0; i < _steps.Length; i++)
         {
             if (i > 0) text.Append(',');
-            _steps[i].AppendTo(text, _templates);
+            _steps[i].AppendTo(text, _templates, _branches);
         }
         return text.ToString();
     }

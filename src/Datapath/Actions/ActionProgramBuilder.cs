@@ -18,6 +18,7 @@ public sealed class ActionProgramBuilder
 {
     private readonly List<ActionStep> _steps = [];
     private readonly List<TunnelTemplate> _templates = [];
+    private readonly List<ActionProgram> _branches = [];
 
     /// <summary>Starts an empty program (same as <see cref="ActionProgram.CreateBuilder"/>).</summary>
     public ActionProgramBuilder()
@@ -119,6 +120,22 @@ public sealed class ActionProgramBuilder
     public ActionProgramBuilder Output(uint port) => Add(new(ActionKind.Output, port));
 
     /// <summary>
+    /// Runs <paramref name="branch"/> on a copy of the packet as it is at this point (<see cref="Buffers.PacketPool.TryClone"/>)
+    /// and continues with the original, unchanged by anything the branch does: the way one flow sends differently
+    /// rewritten copies out of different ports (a flood whose branches cross a router or change VLAN tagging).
+    /// Like an output, it hands the packet on: when it is the program's last action it runs on the original
+    /// instead of a copy. A drop branch adds nothing. When no buffer is free for the copy, the copy is counted as
+    /// a <see cref="DropReason.NoBuffer"/> drop. Throws <see cref="ArgumentNullException"/> for a null branch.
+    /// </summary>
+    public ActionProgramBuilder Clone(ActionProgram branch)
+    {
+        ArgumentNullException.ThrowIfNull(branch);
+        if (branch.IsDrop) return this;
+        _branches.Add(branch);
+        return Add(new(ActionKind.Clone, (ulong)(_branches.Count - 1)));
+    }
+
+    /// <summary>
     /// Hands the packet to the flow resolver with <see cref="ResolverReason.Explicit"/>. It ends the program: it must
     /// be the last action (outputs before it send copies).
     /// </summary>
@@ -134,23 +151,29 @@ public sealed class ActionProgramBuilder
     {
         int last = -1;
         for (int i = 0; i < _steps.Count; i++)
-            if (_steps[i].Kind is ActionKind.Output or ActionKind.ToResolver) last = i;
+            if (_steps[i].Kind is ActionKind.Output or ActionKind.ToResolver or ActionKind.Clone) last = i;
         if (last < 0) return ActionProgram.Drop;
 
         var templates = _templates.ToArray();
+        var branches = _branches.ToArray();
         var steps = new ActionStep[last + 1];
         for (int i = 0; i <= last; i++)
         {
             var step = _steps[i];
             if (step.Kind == ActionKind.ToResolver && i < last)
                 throw new ArgumentException(
-                    $"Step {i + 1} ({step.ToString(templates)}) hands the packet to the resolver and must be the last action; step {i + 2} ({_steps[i + 1].ToString(templates)}) follows it.");
-            steps[i] = step.Kind == ActionKind.Output && i < last ? step.WithKind(ActionKind.OutputCopy) : step;
+                    $"Step {i + 1} ({step.ToString(templates, branches)}) hands the packet to the resolver and must be the last action; step {i + 2} ({_steps[i + 1].ToString(templates, branches)}) follows it.");
+            steps[i] = i == last ? step : step.Kind switch
+            {
+                ActionKind.Output => step.WithKind(ActionKind.OutputCopy),
+                ActionKind.Clone => step.WithKind(ActionKind.CloneCopy),
+                _ => step,
+            };
         }
         if (last < _steps.Count - 1)
             throw new ArgumentException(
-                $"Step {last + 2} ({_steps[last + 1].ToString(templates)}) follows the last action that hands the packet on (step {last + 1}, {_steps[last].ToString(templates)}) and would never run.");
-        return new ActionProgram(steps, templates);
+                $"Step {last + 2} ({_steps[last + 1].ToString(templates, branches)}) follows the last action that hands the packet on (step {last + 1}, {_steps[last].ToString(templates, branches)}) and would never run.");
+        return new ActionProgram(steps, templates, branches);
     }
 
     private ActionProgramBuilder Add(ActionStep step)

@@ -27,13 +27,17 @@ internal enum ActionKind : byte
     Output,
     /// Hands the original packet to the resolver and ends the program.
     ToResolver,
+    /// Runs a branch program on a copy and continues with the original (every clone but a last step; set by Build).
+    CloneCopy,
+    /// Runs a branch program on the original packet and ends the program (a clone that is the last step).
+    Clone,
 }
 
 /// One compiled action: a kind and up to two operands, 24 bytes, no references (an encapsulation's template is
 /// an index into the program's template table), so a program is one contiguous array the executor walks.
 /// Operands: a MAC in the low 48 bits of <see cref="Value"/>; an IPv4 address or a port in its low bits;
 /// an IPv6 address as <see cref="Value"/> (upper 64 bits) and <see cref="Value2"/> (lower); a VLAN push as
-/// TPID &lt;&lt; 16 | TCI; an output port; a template index.
+/// TPID &lt;&lt; 16 | TCI; an output port; a template index; a branch index.
 internal readonly struct ActionStep(ActionKind kind, ulong value = 0, ulong value2 = 0)
 {
     public readonly ActionKind Kind = kind;
@@ -43,7 +47,7 @@ internal readonly struct ActionStep(ActionKind kind, ulong value = 0, ulong valu
     public ActionStep WithKind(ActionKind kind) => new(kind, Value, Value2);
 
     /// Appends the step in Open vSwitch-like action syntax (<c>set_field:VALUE->FIELD</c>, <c>dec_ttl</c>, <c>output:N</c>).
-    public void AppendTo(StringBuilder text, TunnelTemplate[] templates)
+    public void AppendTo(StringBuilder text, TunnelTemplate[] templates, ActionProgram[] branches)
     {
         var invariant = CultureInfo.InvariantCulture;
         switch (Kind)
@@ -65,13 +69,15 @@ internal readonly struct ActionStep(ActionKind kind, ulong value = 0, ulong valu
             case ActionKind.OutputCopy:
             case ActionKind.Output: text.Append("output:").Append(Value.ToString(invariant)); break;
             case ActionKind.ToResolver: text.Append("resolver"); break;
+            case ActionKind.CloneCopy:
+            case ActionKind.Clone: text.Append("clone(").Append(branches[(int)Value].ToString()).Append(')'); break;
         }
     }
 
-    public string ToString(TunnelTemplate[] templates)
+    public string ToString(TunnelTemplate[] templates, ActionProgram[] branches)
     {
         var text = new StringBuilder();
-        AppendTo(text, templates);
+        AppendTo(text, templates, branches);
         return text.ToString();
     }
 
