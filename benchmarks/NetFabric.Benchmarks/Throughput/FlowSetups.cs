@@ -14,11 +14,11 @@ namespace NetFabric.Benchmarks.Throughput;
 /// </summary>
 internal static class FlowSetups
 {
-    public static (long Setups, double Seconds, double BytesPerFlow) Run(int alreadyCached, int setups, bool routed = false)
+    public static (long Setups, double Seconds, double BytesPerFlow) Run(int alreadyCached, int setups, bool routed = false, MegaflowClassifier? into = null)
     {
         int hosts = (int)Math.Ceiling(Math.Sqrt(alreadyCached + setups)) + 1;
         var topology = routed ? Routed(hosts) : Bridged();
-        var classifier = new MegaflowClassifier(alreadyCached + setups + 1024);
+        var classifier = into ?? new MegaflowClassifier(alreadyCached + setups + 1024);
         using var engine = new DecisionEngine(topology, new Dictionary<string, uint> { ["vm1"] = 1, ["vm2"] = 2 }) { Flows = classifier };
         _routed = routed;
 
@@ -35,9 +35,14 @@ internal static class FlowSetups
         for (int i = 0; i < alreadyCached; i++, pair++) Install(classifier, engine, pair, hosts);
         double bytesPerFlow = alreadyCached == 0 ? double.NaN : (GC.GetTotalMemory(forceFullCollection: true) - before) / (double)alreadyCached;
 
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < setups; i++, pair++) Install(classifier, engine, pair, hosts);
         double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"    GC: gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}, pause {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ms of {seconds * 1000:0} ms (CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:0} ms); {(GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)setups:0} B allocated per setup");
         if (classifier.Count != alreadyCached + setups)
             Console.WriteLine($"    warning: {classifier.Count} flows cached, expected {alreadyCached + setups}");
         return (setups, seconds, bytesPerFlow);
@@ -75,7 +80,18 @@ internal static class FlowSetups
             ? RoutedKey(Mac(1, pair % hosts), Ip(1, pair % hosts), Ip(2, pair / hosts))
             : Key(1, Mac(1, pair % hosts), Mac(2, pair / hosts));
         var decision = engine.Resolve(key, default, ResolverReason.Miss).Decision!;
-        classifier.Insert(decision.Match, decision.Actions, decision.Tags as ulong[] ?? [.. decision.Tags], decision.Timeouts, decision.Priority);
+        classifier.Insert(decision.Match, decision.Actions, TagsOf(decision.Tags), decision.Timeouts, decision.Priority);
+    }
+
+    // As a worker does (Worker.TagsOf): the tags in place, or copied into a scratch array, not a new one per setup.
+    private static ulong[] _tagScratch = new ulong[16];
+
+    private static ReadOnlySpan<ulong> TagsOf(IReadOnlyList<ulong> tags)
+    {
+        if (tags is ulong[] array) return array;
+        if (_tagScratch.Length < tags.Count) _tagScratch = new ulong[tags.Count * 2];
+        for (int i = 0; i < tags.Count; i++) _tagScratch[i] = tags[i];
+        return _tagScratch.AsSpan(0, tags.Count);
     }
 
     private static void Resolve(DecisionEngine engine, FlowKey key) => engine.Resolve(key, default, ResolverReason.Miss);

@@ -13,9 +13,8 @@ namespace NetFabric.Datapath.Flows;
 /// </summary>
 public sealed class FlowEntry
 {
-    // The masked key; the mask and priority live in a shape shared by every entry of the subtable.
-    private readonly FlowKey _key;
-    private readonly FlowShape _shape;
+    // The masked key, and the shape (mask and priority) shared by every entry of the subtable.
+    private readonly MaskedKey _masked;
     private readonly ulong[] _tags;
     private long _packets;
     private long _bytes;
@@ -24,8 +23,7 @@ public sealed class FlowEntry
 
     internal FlowEntry(FlowShape shape, in FlowKey maskedKey, ulong hash, ActionProgram actions, ReadOnlySpan<ulong> tags, FlowTimeouts timeouts, long now, long sequence)
     {
-        _shape = shape;
-        _key = maskedKey;
+        _masked = new MaskedKey(shape, maskedKey);
         Hash = hash;
         Actions = actions;
         _tags = tags.ToArray();
@@ -36,13 +34,13 @@ public sealed class FlowEntry
     }
 
     /// <summary>The packets this flow covers. Builds the match from the key and the shared mask: prefer <see cref="Covers"/> on hot paths.</summary>
-    public FlowMatch Match => new(_key, _shape.Mask);
+    public FlowMatch Match => new(_masked.Key, _masked.Shape.Mask);
 
     /// <summary>Higher wins when several live flows cover a key (see <see cref="MegaflowClassifier"/>).</summary>
-    public int Priority => _shape.Priority;
+    public int Priority => _masked.Shape.Priority;
 
     /// <summary>True when <paramref name="key"/> agrees with the flow's match on every matched bit. Allocation-free.</summary>
-    public bool Covers(in FlowKey key) => _shape.Covers(key, _key);
+    public bool Covers(in FlowKey key) => _masked.Shape.Covers(key, _masked.Key);
 
     /// <summary>What to do with a covered packet.</summary>
     public ActionProgram Actions { get; }
@@ -101,15 +99,28 @@ public sealed class FlowEntry
 
     internal void Kill() => _alive = false;
 
+    // True when the flow carries tag (a linear search: flows carry a handful of tags).
+    internal bool CarriesTag(ulong tag) => _tags.AsSpan().Contains(tag);
+
     // The masked key in place (112 bytes: not copied on the lookup path).
-    internal ref readonly FlowKey Key => ref _key;
+    internal ref readonly FlowKey Key => ref _masked.Key;
+
+    // The shape and key together: what a lookup verifies, and where its prefetches start.
+    internal ref readonly MaskedKey MaskedKey => ref _masked;
+
+    // The subtable's shape: identifies the subtable the entry was installed in.
+    internal FlowShape Shape => _masked.Shape;
 
     // Classifier bookkeeping, written only under the classifier's write lock; the references are cleared when the
     // entry is taken out, so a dead entry pins nothing but its shape.
     // The subtable holding the entry while it is installed; null once it has been taken out.
     internal Subtable? Owner;
-    // Position in the classifier's dense array of live entries (eviction sampling, expiry scans).
-    internal int LiveIndex;
+    // The flow's id: its index in the classifier's flow table, stable while it is installed (the tag index records
+    // ids, not references). Freed when the flow is taken out and reused by a later flow.
+    internal int Id;
+    // Scratch for the classifier's passes over a tag's records, which may name a flow twice: the number of the last
+    // pass that counted this flow.
+    internal int Visit;
     // Other subtables of the same priority holding (or possibly holding) an entry that covers a key this one covers;
     // null when none did at install time. See MegaflowClassifier's remarks on overlap tracking.
     internal Subtable[]? OverlapPartners;

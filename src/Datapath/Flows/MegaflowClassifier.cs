@@ -50,6 +50,12 @@ public sealed class MegaflowClassifier
     private const int DefaultOverlapScanLimit = 128;
     // Lookups are processed in chunks of this many keys: one bit per key in a 64-bit pending mask.
     private const int Chunk = 64;
+    // Slots given direct references to old flows per expiry run, and per install when the queue of young flows has
+    // outgrown the live flows (flows taken out before adoption; no expiry runs). Adoption is left to expiry, which a
+    // pipeline runs every MaintenanceInterval: an adoption is a probe of a table that may be far larger than the
+    // caches, and doing two per install cost flow setups more than the lookups it sped up.
+    private const int InstallAdoptions = 2;
+    private const int MaintenanceAdoptions = 1 << 18;
 
     private readonly Lock _writeLock = new();
     private readonly int _overlapScanLimit;
@@ -58,8 +64,17 @@ public sealed class MegaflowClassifier
     private readonly Dictionary<SubtableId, Subtable> _byMask = [];
     private readonly Dictionary<ulong, TagCarriers> _byTag = [];
     private readonly List<Subtable> _partners = [];
-    private FlowEntry?[] _live = new FlowEntry?[16];
+    // The installed flows by id: the only references to them the classifier holds (subtable slots and the tag index
+    // hold ids; see FlowTable for why). Freed ids are reused first, so every id below the high-water mark is in use
+    // whenever the classifier is full, and eviction samples ids without meeting holes.
+    private readonly FlowTable _flows = new();
+    // Installed flows whose slots do not reference them yet, oldest first (see Slot): adopted once the garbage
+    // collector has promoted them to its oldest generation, or once installs pause.
+    private readonly Queue<FlowEntry> _young = new();
+    private long _installsAtLastExpiry = -1;
     private int _count;
+    // Numbers the passes over a tag's records (see FlowEntry.Visit).
+    private int _visit;
     private long _sequence;
     private bool _subtablesChanged;
     private Subtable? _lastSubtable;
@@ -115,7 +130,13 @@ public sealed class MegaflowClassifier
         get
         {
             lock (_writeLock)
-                return _live.AsSpan(0, _count).ToArray()!;
+            {
+                var entries = new FlowEntry[_count];
+                int n = 0;
+                for (int id = 0; id < _flows.HighWater; id++)
+                    if (_flows[id] is { } entry) entries[n++] = entry;
+                return entries;
+            }
         }
     }
 
@@ -147,12 +168,14 @@ public sealed class MegaflowClassifier
             {
                 entry = new FlowEntry(subtable.Shape, key, hash, actions, tags, flowTimeouts, now, ++_sequence);
                 FindOverlaps(entry, subtable);
+                // The new flow takes the old one's id, and so its slot: readers see one or the other.
+                _flows.Replace(installed.Id, entry);
                 subtable.Replace(installed, entry);
-                entry.LiveIndex = installed.LiveIndex;
-                _live[entry.LiveIndex] = entry;
-                Detach(installed, keepLiveSlot: true);
+                Detach(installed, releaseId: false);
                 Track(entry, subtable);
+                _young.Enqueue(entry);
                 _replaced++;
+                if (_young.Count > _count) AdoptOld(InstallAdoptions);
                 return entry;
             }
             if (_count >= Capacity)
@@ -163,21 +186,21 @@ public sealed class MegaflowClassifier
             }
             if (subtable is null)
             {
-                subtable = new Subtable(match.Mask, priority, this);
+                subtable = new Subtable(match.Mask, priority, this, _flows);
                 _byMask.Add(id, subtable);
                 _subtablesChanged = true;
             }
             _lastSubtable = subtable;
             entry = new FlowEntry(subtable.Shape, key, hash, actions, tags, flowTimeouts, now, ++_sequence);
             FindOverlaps(entry, subtable);
+            _flows.Add(entry, Capacity);
             subtable.Add(entry);
-            if (_count == _live.Length) Array.Resize(ref _live, _live.Length * 2);
-            entry.LiveIndex = _count;
-            _live[_count] = entry;
             Volatile.Write(ref _count, _count + 1);
             Track(entry, subtable);
+            _young.Enqueue(entry);
             _inserted++;
             PublishIfChanged();
+            if (_young.Count > _count) AdoptOld(InstallAdoptions);
             return entry;
         }
     }
@@ -255,15 +278,39 @@ public sealed class MegaflowClassifier
         {
             if (!_byTag.Remove(tag, out var carriers)) return 0;
             int count = 0;
-            foreach (var entry in carriers.Entries)
+            for (int i = 0; i < carriers.Count; i++)
             {
-                // Removed flows stay in a tag's list until it is compacted; they are dead and skipped here.
-                if (!entry.IsAlive || entry.Owner is null) continue;
+                // A stale record names a freed id (skipped), or an id reused by another flow (taken out only if it
+                // carries the tag too). No flow is installed meanwhile, so a flow taken out leaves its id empty and a
+                // second record for it is skipped.
+                if (_flows[carriers[i]] is not { } entry || !entry.CarriesTag(tag)) continue;
                 TakeOut(entry);
                 count++;
             }
             _invalidated += count;
             PublishIfChanged();
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// The number of live flows carrying <paramref name="tag"/> (for ageing sweeps that ask whether anything still
+    /// relies on a state entry). Takes the write lock; O(flows that carried the tag since its list was last
+    /// compacted), found through the tag index, not a scan. Allocation-free.
+    /// </summary>
+    public int CountByTag(ulong tag)
+    {
+        lock (_writeLock)
+        {
+            if (!_byTag.TryGetValue(tag, out var carriers)) return 0;
+            int visit = ++_visit;
+            int count = 0;
+            for (int i = 0; i < carriers.Count; i++)
+            {
+                if (_flows[carriers[i]] is not { } entry || entry.Visit == visit || !entry.CarriesTag(tag)) continue;
+                entry.Visit = visit;
+                count++;
+            }
             return count;
         }
     }
@@ -276,13 +323,15 @@ public sealed class MegaflowClassifier
         {
             int count = _count;
             Volatile.Write(ref _subtables, []);
-            foreach (var entry in _live.AsSpan(0, count))
+            for (int id = 0; id < _flows.HighWater; id++)
             {
-                entry!.Owner = null;
+                if (_flows[id] is not { } entry) continue;
+                entry.Owner = null;
                 entry.OverlapPartners = null;
                 entry.Kill();
             }
-            _live.AsSpan(0, count).Clear();
+            _flows.Clear();
+            _young.Clear();
             Volatile.Write(ref _count, 0);
             _byMask.Clear();
             _byTag.Clear();
@@ -305,16 +354,19 @@ public sealed class MegaflowClassifier
         lock (_writeLock)
         {
             int expired = 0;
-            // Downwards: taking out swaps the last live flow (already checked) into the freed place.
-            for (int i = _count - 1; i >= 0; i--)
+            for (int id = 0; id < _flows.HighWater; id++)
             {
-                var entry = _live[i]!;
-                if (!entry.IsExpired(now)) continue;
+                if (_flows[id] is not { } entry || !entry.IsExpired(now)) continue;
                 TakeOut(entry);
                 expired++;
             }
             _expired += expired;
             PublishIfChanged();
+            // Expiry runs periodically: once installs have paused since the last run, the flows still young will not be
+            // followed by a stream of others, and referencing them costs one collection's card scan at most.
+            long installs = _inserted + _replaced;
+            AdoptOld(MaintenanceAdoptions, everything: installs == _installsAtLastExpiry);
+            _installsAtLastExpiry = installs;
             return expired;
         }
     }
@@ -355,8 +407,9 @@ public sealed class MegaflowClassifier
 
     // One subtable for the candidate keys of a burst, in three passes so each key's two dependent cache misses (its
     // slot, then its entry) overlap with the other keys' instead of stalling one after the other: hash and prefetch
-    // the home slot; find the first slot with the key's tag and prefetch its entry; verify. Kept out of line: inlined
-    // into the subtable loop it runs out of registers and spills.
+    // the home slot; find the first slot with the key's tag and prefetch its entry's key; verify. (An entry still
+    // young to the garbage collector is reached through the flow table, one more dependent load: see Slot.) Kept out
+    // of line: inlined into the subtable loop it runs out of registers and spills.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Search(Subtable subtable, ulong candidates, ref FlowKey firstKey, ref FlowEntry? firstResult,
         ref ulong hashes, ref int positions, ref ulong pending, ref ulong resolved)
@@ -384,7 +437,7 @@ public sealed class MegaflowClassifier
                 continue;
             }
             Unsafe.Add(ref positions, i) = at;
-            Subtable.PrefetchEntry(slots, at);
+            if (subtable.EntryAt(slots, at) is { } candidate) Subtable.PrefetchKey(candidate);
         } while (next != 0);
 
         long hits = 0;
@@ -482,6 +535,23 @@ public sealed class MegaflowClassifier
         foreach (var partner in _partners) partner.AddOverlaps(1);
     }
 
+    // Gives slots direct references to installed flows that are now in the collector's oldest generation, oldest
+    // first, at most `limit` of them (each is a probe); with `everything`, to young ones too. A flow taken out or
+    // replaced meanwhile is dropped from the queue.
+    private void AdoptOld(int limit, bool everything = false)
+    {
+        while (limit > 0 && _young.TryPeek(out var entry))
+        {
+            if (entry.Owner is { } owner)
+            {
+                if (!everything && GC.GetGeneration(entry) < GC.MaxGeneration) return;
+                owner.Adopt(entry);
+                limit--;
+            }
+            _young.Dequeue();
+        }
+    }
+
     // Installs come in runs with one mask (a resolver's traffic pattern, a bulk load): check the last subtable before
     // hashing the 112-byte mask for the dictionary.
     private Subtable? FindSubtable(SubtableId id)
@@ -495,9 +565,11 @@ public sealed class MegaflowClassifier
         entry.Owner = subtable;
         foreach (ulong tag in entry.Tags)
         {
-            if (!_byTag.TryGetValue(tag, out var carriers))
-                _byTag.Add(tag, carriers = new TagCarriers());
-            carriers.Entries.Add(entry);
+            ref var carriers = ref CollectionsMarshal.GetValueRefOrAddDefault(_byTag, tag, out _);
+            carriers ??= new TagCarriers();
+            // The last record already names this id for a tag listed twice, or for a stale record of an earlier flow
+            // that had this id and the same tag: it serves this flow too.
+            if (carriers.Last != entry.Id) carriers.Add(entry.Id);
         }
         _noIdleFlowBefore = Math.Min(_noIdleFlowBefore, entry.LastUsed + RecentTicks);
     }
@@ -507,7 +579,7 @@ public sealed class MegaflowClassifier
     {
         var owner = entry.Owner!;
         owner.Remove(entry);
-        Detach(entry, keepLiveSlot: false);
+        Detach(entry, releaseId: true);
         if (owner.Count == 0)
         {
             _byMask.Remove(new SubtableId(owner.Mask, owner.Priority));
@@ -515,28 +587,23 @@ public sealed class MegaflowClassifier
         }
     }
 
-    // Every removal path ends here: the entry leaves the tag index, the live array and the overlap counts, then dies
-    // (so exact-match caches holding it drop it).
-    private void Detach(FlowEntry entry, bool keepLiveSlot)
+    // Every removal path ends here: the entry leaves the flow table (its id is freed, unless a replacement took it),
+    // the tag index and the overlap counts, then dies (so exact-match caches holding it drop it).
+    private void Detach(FlowEntry entry, bool releaseId)
     {
+        if (releaseId)
+        {
+            _flows.Release(entry.Id);
+            Volatile.Write(ref _count, _count - 1);
+        }
         foreach (ulong tag in entry.Tags)
         {
             if (!_byTag.TryGetValue(tag, out var carriers)) continue;
             // Removal is lazy: count the departure and compact the list once half of it has left, so a tag shared
             // by every flow (a device's) costs amortised O(1) per removal instead of a search.
-            if (++carriers.Departed * 2 < carriers.Entries.Count) continue;
-            carriers.Entries.RemoveAll(e => ReferenceEquals(e, entry) || !e.IsAlive);
-            carriers.Departed = 0;
-            if (carriers.Entries.Count == 0) _byTag.Remove(tag);
-        }
-        if (!keepLiveSlot)
-        {
-            int last = _count - 1;
-            var moved = _live[last]!;
-            _live[entry.LiveIndex] = moved;
-            moved.LiveIndex = entry.LiveIndex;
-            _live[last] = null;
-            Volatile.Write(ref _count, last);
+            if (++carriers.Departed * 2 < carriers.Count) continue;
+            Compact(carriers, tag);
+            if (carriers.Count == 0) _byTag.Remove(tag);
         }
         if (entry.OverlapPartners is { } partners)
         {
@@ -548,23 +615,43 @@ public sealed class MegaflowClassifier
         entry.Kill();
     }
 
+    // Keeps one record per installed flow carrying the tag, in order. The departing flow has already left the flow
+    // table (or its replacement holds its id, and keeps the record if it carries the tag), so its records go.
+    private void Compact(TagCarriers carriers, ulong tag)
+    {
+        int visit = ++_visit;
+        int kept = 0;
+        for (int i = 0; i < carriers.Count; i++)
+        {
+            int id = carriers[i];
+            if (_flows[id] is not { } entry || entry.Visit == visit || !entry.CarriesTag(tag)) continue;
+            entry.Visit = visit;
+            carriers[kept++] = id;
+        }
+        carriers.Truncate(kept);
+        carriers.Departed = 0;
+    }
+
     // Approximate LRU: the least recently used of a few random flows, unless it was used within the last second and
     // a sweep finds a flow idle for longer (the sweep is skipped while an earlier one proved none can exist).
     private FlowEntry ChooseVictim(long now)
     {
+        // The classifier is full, so every id below the high-water mark is in use; a hole (none expected) only costs
+        // a sample.
         FlowEntry? victim = null;
+        int highWater = _flows.HighWater;
         for (int n = 0; n < EvictionSamples; n++)
         {
-            var sample = _live[(int)(NextRandom() % (ulong)_count)]!;
-            if (victim is null || sample.LastUsed < victim.LastUsed) victim = sample;
+            var sample = _flows[(int)(NextRandom() % (ulong)highWater)];
+            if (sample is not null && (victim is null || sample.LastUsed < victim.LastUsed)) victim = sample;
         }
-        if (now - victim!.LastUsed >= RecentTicks || now < _noIdleFlowBefore) return victim;
+        if (victim is not null && (now - victim.LastUsed >= RecentTicks || now < _noIdleFlowBefore)) return victim;
 
         long oldest = long.MaxValue;
-        for (int n = 0; n < _count; n++)
+        for (int n = 0; n < highWater; n++)
         {
-            int i = (_clockHand + n) % _count;
-            var entry = _live[i]!;
+            int i = (_clockHand + n) % highWater;
+            if (_flows[i] is not { } entry) continue;
             long lastUsed = entry.LastUsed;
             if (now - lastUsed >= RecentTicks)
             {
@@ -578,7 +665,7 @@ public sealed class MegaflowClassifier
             }
         }
         _noIdleFlowBefore = oldest + RecentTicks;
-        return victim;
+        return victim!;
     }
 
     private ulong NextRandom()
@@ -595,12 +682,4 @@ public sealed class MegaflowClassifier
         throw new ArgumentException($"results holds {results} entries, fewer than the {keys} keys.", nameof(results));
 
     private readonly record struct SubtableId(FlowMask Mask, int Priority);
-
-    // The flows carrying one tag. A list, not a set: most tags are carried by a handful of flows, and a set per tag
-    // was most of the memory of a cached flow. Entries that left are removed lazily (see Detach).
-    private sealed class TagCarriers
-    {
-        public List<FlowEntry> Entries { get; } = new(2);
-        public int Departed;
-    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using NetFabric.Datapath.Actions;
 using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Flows;
@@ -10,6 +11,7 @@ namespace NetFabric.Datapath.Pipeline;
 public sealed partial class Worker
 {
     private readonly List<(PacketBuffer Packet, ResolverReason Reason)> _resolverWork = [];
+    private ulong[] _tagScratch = new ulong[16];
 
     /// Handles a packet of the current batch that no cached flow matched. True when <c>_missResults[missSlot]</c> now
     /// holds the flow to execute; false when the packet was consumed (parked, dropped, or executed one-shot).
@@ -89,8 +91,7 @@ public sealed partial class Worker
         // Only misses install flows: a packet sent up by its flow's own actions (TTL expiry) already has one.
         if (decision.Cacheable && reason == ResolverReason.Miss)
         {
-            var tags = decision.Tags as ulong[] ?? [.. decision.Tags];
-            var entry = _pipeline.Flows.Insert(decision.Match, decision.Actions, tags, decision.Timeouts, decision.Priority, now);
+            var entry = _pipeline.Flows.Insert(decision.Match, decision.Actions, TagsOf(decision.Tags), decision.Timeouts, decision.Priority, now);
             _counters.FlowsInstalled++;
             _installedThisBatch.Add(entry);
             if (entry.Covers(key))
@@ -106,6 +107,21 @@ public sealed partial class Worker
         }
         decision.Actions.Execute(packet, _sink);
         return false;
+    }
+
+    // The decision's tags as a span, for the classifier to copy into the entry: an array or a list is used in place,
+    // anything else is copied into a scratch array this worker keeps, rather than into a new array per flow setup.
+    private ReadOnlySpan<ulong> TagsOf(IReadOnlyList<ulong> tags)
+    {
+        switch (tags)
+        {
+            case ulong[] array: return array;
+            case List<ulong> list: return CollectionsMarshal.AsSpan(list);
+        }
+        int count = tags.Count;
+        if (_tagScratch.Length < count) _tagScratch = new ulong[Math.Max(count, 2 * _tagScratch.Length)];
+        for (int i = 0; i < count; i++) _tagScratch[i] = tags[i];
+        return _tagScratch.AsSpan(0, count);
     }
 
     private void Emit(IReadOnlyList<EmittedPacket> packets)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -6,9 +7,14 @@ using System.Runtime.Intrinsics.X86;
 
 namespace NetFabric.Datapath.Flows.Internal;
 
-/// One slot of a subtable's open-addressing table: a tag derived from the entry's hash and the entry.
-/// A slot is never torn for a reader: each field is written with one aligned store, and readers verify
-/// the entry they read against the key, so a tag and entry from two different moments only cost a re-check.
+/// One slot of a subtable's open-addressing table: a tag derived from the entry's hash (high 32 bits) with the entry's
+/// id in the classifier's <see cref="FlowTable"/> (low 32 bits), and, once the garbage collector has promoted the
+/// entry to its oldest generation, a direct reference to it. A new entry is found through its id only: writing a
+/// young reference into a large, old slot array would mark a card that every young-generation collection rescans
+/// until the entry is promoted (see <see cref="FlowTable"/>); an old one costs nothing to reference, and saves the
+/// lookup a dependent load. A slot is never torn for a reader: each field is written with one aligned store, and
+/// readers verify the entry they find against the key and the subtable, so fields from two different moments only
+/// cost a re-check.
 /// Explicit layout: the probe compares the tags of several slots with one vector, so tags must sit at even
 /// 8-byte lanes.
 [StructLayout(LayoutKind.Explicit, Size = 16)]
@@ -31,13 +37,14 @@ internal struct PaddedCounters
 /// <summary>
 /// The flows of one (mask, priority) pair: an open-addressing, linear-probing hash table keyed by
 /// <see cref="FlowEntry.Hash"/>, as in Open vSwitch's dpcls subtable. Readers never lock: they read the slot
-/// array reference once and probe it; writers (serialised by the classifier's lock) publish an entry with a
-/// volatile write of its reference, delete by writing a tombstone tag, and rebuild into a new array published
-/// with one volatile write when live entries plus tombstones pass half the slots.
+/// array reference once and probe it; writers (serialised by the classifier's lock) publish an entry with one
+/// volatile write of its tag and id (after the entry itself went into the <see cref="FlowTable"/>), delete by
+/// writing a tombstone tag, and rebuild into a new array published with one volatile write when live entries plus
+/// tombstones pass half the slots.
 /// </summary>
 /// <remarks>
-/// Tags: 0 is an empty slot (ends a probe), 1 a tombstone (probes go on), anything else is an entry's hash with
-/// the top bit set. A slot never goes back to empty in a published array, so an entry that stays installed
+/// Tag words: 0 is an empty slot (ends a probe), 1 a tombstone (probes go on), anything else is the low 32 bits of
+/// an entry's hash with the top bit set, then the entry's id. A slot never goes back to empty in a published array, so an entry that stays installed
 /// during a probe is always found: every slot before it on its probe sequence was non-empty when it was
 /// placed and stays non-empty.
 /// Probes run forward from the home slot (hash modulo a power of two, the table's "home range") without wrapping;
@@ -52,6 +59,8 @@ internal sealed class Subtable
     public const ulong EmptyTag = 0;
     public const ulong TombstoneTag = 1;
     private const ulong TagBit = 1UL << 63;
+    // The tag half of a slot's Tag word; the other half is the entry's id.
+    private const ulong TagMask = 0xFFFF_FFFF_0000_0000UL;
     private const int MinimumSlots = 16;
     // Slots past the home range; the last Window of them stay empty.
     private const int Guard = 8;
@@ -65,6 +74,8 @@ internal sealed class Subtable
     private readonly FlowKey _maskBits;
     // The classifier this subtable belongs to (so Remove can reject another classifier's entries).
     public readonly object Classifier;
+    // The classifier's entries by id: what slot ids refer to.
+    private readonly FlowTable _flows;
 
     private Slot[] _slots = new Slot[MinimumSlots + Guard];
     private int _used;                      // live entries + tombstones; writer only
@@ -76,8 +87,9 @@ internal sealed class Subtable
     private readonly ulong[] _and = new ulong[FlowKey.Words];
     private readonly ulong[] _or = new ulong[FlowKey.Words];
 
-    public Subtable(in FlowMask mask, int priority, object classifier)
+    public Subtable(in FlowMask mask, int priority, object classifier, FlowTable flows)
     {
+        _flows = flows;
         Mask = mask;
         _maskBits = mask.Bits;
         Priority = priority;
@@ -91,6 +103,7 @@ internal sealed class Subtable
 
     /// The current slot array, for a reader that probes many keys against one consistent table.
     public Slot[] Slots => Volatile.Read(ref _slots);
+
 
     /// Live entries of this subtable or of another subtable of the same priority that were installed while an
     /// entry of the other one might cover some of the same keys (see MegaflowClassifier's remarks). Zero means no
@@ -106,9 +119,13 @@ internal sealed class Subtable
 
     public void AddOverlaps(int delta) => _overlaps += delta;
 
-    /// The tag a slot holds for an entry hashing to <paramref name="hash"/>.
+    /// The tag half of the word a slot holds for an entry hashing to <paramref name="hash"/>: the hash's low 32 bits
+    /// (so a rebuild finds the home slot from the tag alone) with the top bit set (so no tag is empty or a tombstone).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong TagOf(ulong hash) => hash | TagBit;
+    public static ulong TagOf(ulong hash) => (hash << 32) | TagBit;
+
+    // The whole word for an entry: tag and id.
+    private static ulong WordOf(FlowEntry entry) => TagOf(entry.Hash) | (uint)entry.Id;
 
     /// Starts fetching the slot a probe for <paramref name="hash"/> reads first.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -133,16 +150,46 @@ internal sealed class Subtable
         {
             ref Slot slot = ref Unsafe.Add(ref first, i);
             ulong found = Volatile.Read(ref slot.Tag);
-            if (found == tag)
+            if ((found & TagMask) == tag)
             {
-                var entry = Volatile.Read(ref slot.Entry);
-                if (entry is not null && Covers(key, entry.Key)) return entry;
+                if (Volatile.Read(ref slot.Entry) is { } entry)
+                {
+                    if (Covers(key, entry.Key)) return entry;
+                }
+                else if (Resolve(_flows.Entries, (int)(uint)found) is { } young && Accepts(young, key))
+                {
+                    return young;
+                }
             }
             else if (found == EmptyTag)
             {
                 return null;
             }
         }
+    }
+
+    /// The entry slot <paramref name="index"/> refers to: its direct reference, else the entry the flow table holds
+    /// under the slot's id (the table read after the id, see <see cref="FlowTable"/>), or null.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public FlowEntry? EntryAt(Slot[] slots, int index)
+    {
+        ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index);
+        return Volatile.Read(ref slot.Entry) ?? Resolve(_flows.Entries, (int)(uint)Volatile.Read(ref slot.Tag));
+    }
+
+    /// The entry with id <paramref name="id"/> in <paramref name="entries"/>, or null when the array (read before the
+    /// id was published) does not reach it yet.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FlowEntry? Resolve(FlowEntry?[] entries, int id) =>
+        (uint)id < (uint)entries.Length ? Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), id)) : null;
+
+    /// True when <paramref name="entry"/>, found through one of this subtable's slots, is this subtable's (its id may
+    /// have been reused by a flow of another subtable since the slot was read) and covers <paramref name="key"/>.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Accepts(FlowEntry entry, in FlowKey key)
+    {
+        ref readonly var masked = ref entry.MaskedKey;
+        return ReferenceEquals(masked.Shape, Shape) && Covers(key, masked.Key);
     }
 
     /// The first slot on the probe sequence of <paramref name="hash"/> whose tag is the hash's, or -1 when an empty
@@ -160,10 +207,11 @@ internal sealed class Subtable
         {
             // Four slots per step: tags in the even lanes (0x55), entries in the odd ones.
             var tags = Vector512.Create(tag);
+            var tagMask = Vector512.Create(TagMask);
             while (true)
             {
                 var window = Vector512.LoadUnsafe(ref Unsafe.As<Slot, ulong>(ref Unsafe.Add(ref first, i)));
-                uint matches = (uint)Vector512.Equals(window, tags).ExtractMostSignificantBits() & 0x55;
+                uint matches = (uint)Vector512.Equals(window & tagMask, tags).ExtractMostSignificantBits() & 0x55;
                 uint empties = (uint)Vector512.Equals(window, Vector512<ulong>.Zero).ExtractMostSignificantBits() & 0x55;
                 uint stops = matches | empties;
                 if (stops != 0)
@@ -177,10 +225,11 @@ internal sealed class Subtable
         if (Vector256.IsHardwareAccelerated)
         {
             var tags = Vector256.Create(tag);
+            var tagMask = Vector256.Create(TagMask);
             while (true)
             {
                 var window = Vector256.LoadUnsafe(ref Unsafe.As<Slot, ulong>(ref Unsafe.Add(ref first, i)));
-                uint matches = Vector256.Equals(window, tags).ExtractMostSignificantBits() & 0x5;
+                uint matches = Vector256.Equals(window & tagMask, tags).ExtractMostSignificantBits() & 0x5;
                 uint empties = Vector256.Equals(window, Vector256<ulong>.Zero).ExtractMostSignificantBits() & 0x5;
                 uint stops = matches | empties;
                 if (stops != 0)
@@ -194,38 +243,45 @@ internal sealed class Subtable
         for (; ; i++)
         {
             ulong found = Volatile.Read(ref Unsafe.Add(ref first, i).Tag);
-            if (found == tag) return i;
+            if ((found & TagMask) == tag) return i;
             if (found == EmptyTag) return -1;
         }
     }
 
-    /// Starts fetching the key of the entry in slot <paramref name="index"/>: the cache line a verification reads next.
+    /// Starts fetching the shape and key of <paramref name="entry"/>: the cache lines a verification reads next.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void PrefetchEntry(Slot[] slots, int index)
+    public static unsafe void PrefetchKey(FlowEntry entry)
     {
         if (!Sse.IsSupported) return;
-        var entry = Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index).Entry);
-        if (entry is null) return;
         // Only a hint: if the GC moves the entry meanwhile, the prefetch is wasted, never wrong.
-        byte* key = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in entry.Key));
-        Sse.Prefetch0(key);
-        Sse.Prefetch0(key + 64);
-        Sse.Prefetch0(key + FlowKey.Size - 1);
+        byte* start = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in entry.MaskedKey));
+        Sse.Prefetch0(start);
+        Sse.Prefetch0(start + 64);
+        Sse.Prefetch0(start + Unsafe.SizeOf<MaskedKey>() - 1);
     }
 
-    /// The batch lookup's last step: the entry in slot <paramref name="index"/> if it covers the key, else whatever
-    /// a probe from the next slot finds.
+    /// The batch lookup's last step: the entry slot <paramref name="index"/> refers to if this subtable accepts it for
+    /// the key, else whatever a probe from the next slot finds.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public FlowEntry? Verify(Slot[] slots, in FlowKey key, ulong hash, int index)
     {
-        var entry = Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index).Entry);
-        if (entry is not null && Covers(key, entry.Key)) return entry;
+        ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index);
+        // A direct reference is always one of this subtable's entries (only Adopt writes one); an entry found through
+        // an id may be another subtable's (see Accepts).
+        if (Volatile.Read(ref slot.Entry) is { } entry)
+        {
+            if (Covers(key, entry.Key)) return entry;
+        }
+        else if (Resolve(_flows.Entries, (int)(uint)Volatile.Read(ref slot.Tag)) is { } young && Accepts(young, key))
+        {
+            return young;
+        }
         return ProbeFrom(slots, key, hash, index + 1);
     }
 
     /// True when <paramref name="key"/> under the mask equals <paramref name="maskedKey"/>.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Covers(in FlowKey key, in FlowKey maskedKey) => FlowShape.Covers(key, _maskBits, maskedKey);
+    private bool Covers(in FlowKey key, in FlowKey maskedKey) => FlowShape.Covers(key, _maskBits, maskedKey);
 
     /// The entry covering <paramref name="key"/>, or null. Lock-free; allocation-free.
     public FlowEntry? Find(in FlowKey key) => Probe(Slots, key, Mask.Hash(key));
@@ -244,9 +300,10 @@ internal sealed class Subtable
         while ((i = FreeSlot(_slots, entry.Hash)) < 0) Rebuild(Count + 1, 2 * (_slots.Length - Guard));
         var slots = _slots;
         if (slots[i].Tag == EmptyTag) _used++;
-        // Entry before tag: a reader that sees the tag finds the entry (or an older one it rejects by key).
-        Volatile.Write(ref slots[i].Entry, entry);
-        Volatile.Write(ref slots[i].Tag, TagOf(entry.Hash));
+        // Found through its id until it is old (see Slot): the entry went into the flow table before this write, so a
+        // reader that sees the tag finds it, or a later entry it rejects.
+        Volatile.Write(ref slots[i].Entry, null);
+        Volatile.Write(ref slots[i].Tag, WordOf(entry));
         Count++;
         Summarise(entry.Key);
     }
@@ -260,13 +317,6 @@ internal sealed class Subtable
         return -1;
     }
 
-    /// Puts <paramref name="replacement"/> (same masked key) in the slot of <paramref name="installed"/>.
-    public void Replace(FlowEntry installed, FlowEntry replacement)
-    {
-        int i = IndexOf(installed);
-        Volatile.Write(ref _slots[i].Entry, replacement);
-    }
-
     /// Takes <paramref name="entry"/> out, leaving a tombstone.
     public void Remove(FlowEntry entry)
     {
@@ -275,6 +325,18 @@ internal sealed class Subtable
         Volatile.Write(ref _slots[i].Entry, null);
         Count--;
     }
+
+    /// After <paramref name="replacement"/> (same masked key) took the id of <paramref name="installed"/> in the flow
+    /// table, drops the slot's direct reference to the old entry so readers find the new one through the id.
+    public void Replace(FlowEntry installed, FlowEntry replacement)
+    {
+        Debug.Assert(installed.Id == replacement.Id);
+        Volatile.Write(ref _slots[IndexOf(installed)].Entry, null);
+    }
+
+    /// Gives the slot of <paramref name="entry"/> (installed here, and now in the collector's oldest generation) a
+    /// direct reference to it.
+    public void Adopt(FlowEntry entry) => Volatile.Write(ref _slots[IndexOf(entry)].Entry, entry);
 
     /// <summary>
     /// False when no live entry here can cover a key that the match (<paramref name="maskedKey"/>,
@@ -300,8 +362,8 @@ internal sealed class Subtable
         if (_slots.Length - Guard > scanLimit) return true;
         foreach (ref readonly var slot in _slots.AsSpan())
         {
-            if (slot.Entry is not { } entry) continue;
-            var other = entry.Key.AsWords();
+            if (slot.Tag is EmptyTag or TombstoneTag) continue;
+            var other = (slot.Entry ?? _flows[(int)(uint)slot.Tag]!).Key.AsWords();
             bool overlap = true;
             for (int i = 0; i < FlowKey.Words && overlap; i++)
                 overlap = ((other[i] ^ key[i]) & mine[i] & theirs[i]) == 0;
@@ -313,11 +375,11 @@ internal sealed class Subtable
     private int IndexOf(FlowEntry entry)
     {
         var slots = _slots;
-        ulong tag = TagOf(entry.Hash);
+        ulong word = WordOf(entry);
         for (int i = (int)entry.Hash & (slots.Length - Guard - 1); ; i++)
         {
             ref Slot slot = ref slots[i];
-            if (slot.Tag == tag && ReferenceEquals(slot.Entry, entry)) return i;
+            if (slot.Tag == word) return i;
             if (slot.Tag == EmptyTag) throw new InvalidOperationException("Classifier invariant broken: an installed entry is missing from its subtable.");
         }
     }
@@ -348,7 +410,7 @@ internal sealed class Subtable
             _and.AsSpan().Fill(ulong.MaxValue);
             _or.AsSpan().Clear();
             foreach (ref readonly var slot in slots.AsSpan())
-                if (slot.Entry is { } entry) Summarise(entry.Key);
+                if (slot.Tag > TombstoneTag) Summarise((slot.Entry ?? _flows[(int)(uint)slot.Tag]!).Key);
         }
         _used = Count;
         Volatile.Write(ref _slots, slots);
@@ -360,8 +422,8 @@ internal sealed class Subtable
         int limit = slots.Length - Window;
         foreach (ref readonly var old in _slots.AsSpan())
         {
-            if (old.Entry is null || old.Tag == TombstoneTag) continue;
-            int i = (int)old.Tag & (size - 1);
+            if (old.Tag is EmptyTag or TombstoneTag) continue;
+            int i = (int)(old.Tag >> 32) & (size - 1);
             while (slots[i].Tag != EmptyTag) i++;
             if (i >= limit) return false;
             slots[i] = old;
