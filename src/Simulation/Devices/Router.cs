@@ -29,25 +29,45 @@ namespace NetFabric.Simulation.Devices;
 /// TCP and UDP, the ports, weighted by <see cref="RouteDefinition.Weight"/>. Only then are those fields read (and
 /// matched). TTL expiry (the datapath's dec_ttl sending a packet back with ResolverReason.TtlExpired) is
 /// answered with ICMP time exceeded from the ingress port.
+/// <para>
+/// Single-host ports (<see cref="PortDefinition.SingleHost"/>, one VM behind each) let VMs share one subnet
+/// without a /30 per link: every VM-facing port may be, say, 198.18.0.1/24. Proxy ARP: an ARP request arriving on
+/// a single-host port for any address of that port's subnet other than the requester's own (and other than the
+/// subnet's network and broadcast addresses) is answered with the ingress port's MAC, so a VM sends its traffic for
+/// another VM to the router, which routes it like any packet (TTL decrement, MAC rewrite). Gratuitous ARP (sender =
+/// target) and probes (sender 0.0.0.0) are not answered. Host location: when several single-host ports share a
+/// subnet, a destination in it leaves by the port its host sits behind — a configured /32 route to the port (no
+/// gateway) first, as longest-prefix match gives it, else the <see cref="HostLocations"/> learned from the IPv4
+/// source / ARP sender of packets arriving on those ports. An unknown destination is looked for by ARP: the
+/// router floods a request out of every sharing port, parks the packet, and the reply teaches both the MAC and
+/// the location (no reply: host unreachable, as for any ARP timeout).
+/// Mask cost: only flows entering a port that shares its subnet read the IPv4 source — to the first bit outside
+/// the subnet, or all of it for a host of the subnet (so a new host misses and is learned) — and carry that host's
+/// location tag, as do flows to a shared subnet, which read the whole destination. A host moving to another port
+/// therefore invalidates both the flows to it and the flows from it at the old port.
+/// </para>
 /// </remarks>
 public sealed class Router : IVirtualDevice
 {
     private readonly Dictionary<ulong, PortInfo> _ports = [];
     private readonly RouteEntry[] _routes;
     private readonly Dictionary<(IPv4Prefix Destination, IPv4Prefix? Source), RouteEntry[]> _equalCost = [];
+    private readonly HashSet<IPv4Address> _ownAddresses = [];
 
     /// <summary>
     /// Creates the simulation of <paramref name="definition"/>; <paramref name="topology"/> supplies the peers of its
     /// interior ports (router ports and bridges' static ARP). <paramref name="arpCache"/> carries learned state
-    /// over from a previous version of the router.
+    /// over from a previous version of the router, <paramref name="hostLocations"/> where hosts behind its
+    /// single-host ports were seen.
     /// </summary>
-    public Router(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null)
+    public Router(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null, HostLocationTable? hostLocations = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(topology);
         Id = definition.Id.Tag;
         Name = definition.Name;
         ArpCache = arpCache ?? new ArpCache();
+        HostLocations = hostLocations ?? new HostLocationTable();
         var routes = new List<RouteEntry>();
         foreach (var port in definition.Ports)
         {
@@ -59,12 +79,29 @@ public sealed class Router : IVirtualDevice
                     foreach (var entry in bridge.StaticArp) neighbours[entry.Address] = entry.Mac;
             }
             var peerRouterMac = port.Kind == PortKind.Interior && topology.PeerOf(port.Id) is { Mac: { } linkedMac, Address: not null } ? linkedMac : (MacAddress?)null;
-            _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours) { PeerRouterMac = peerRouterMac };
+            _ports[port.Id.Value] = new PortInfo(port.Id.Value, port.Mac ?? default, port.Address, neighbours)
+            {
+                PeerRouterMac = peerRouterMac,
+                SingleHost = port.SingleHost,
+            };
             if (port.Address is { } address)
             {
+                _ownAddresses.Add(address.Address);
                 routes.Add(new RouteEntry(new IPv4Prefix(address.Address, 32), null, null, port.Id.Value, RouteType.Local, 1, false));
-                routes.Add(new RouteEntry(new IPv4Prefix(address.Network, address.Length), null, null, port.Id.Value, RouteType.Normal, 1, false));
+                if (!port.SingleHost) routes.Add(new RouteEntry(Subnet(address), null, null, port.Id.Value, RouteType.Normal, 1, false));
             }
+        }
+        // Single-host ports may share or nest subnets (validation allows overlaps among them only): one connected route
+        // per distinct subnet, leaving by whichever port covering it the destination host sits behind. A port whose
+        // subnet nests in another's is chosen by longest prefix for its own subnet, so a subnet's candidates are the
+        // ports whose subnet contains it.
+        var singleHost = definition.Ports.Where(p => p.SingleHost && p.Address is not null).Select(p => (Id: p.Id.Value, Subnet: Subnet(p.Address!.Value))).ToArray();
+        foreach (var subnet in singleHost.Select(p => p.Subnet).Distinct())
+        {
+            ulong[] sharing = [.. singleHost.Where(p => p.Subnet.Contains(subnet)).Select(p => p.Id)];
+            routes.Add(new RouteEntry(subnet, null, null, sharing[0], RouteType.Normal, 1, false) { SharedBy = sharing.Length > 1 ? sharing : null });
+            if (sharing.Length > 1)
+                foreach (ulong id in sharing) _ports[id] = _ports[id] with { LearnsHosts = true };
         }
         foreach (var route in definition.Routes)
             routes.Add(new RouteEntry(route.Destination, route.Source, route.Gateway, route.EgressPort?.Value, route.Type, Math.Max(1, route.Weight), true));
@@ -88,11 +125,17 @@ public sealed class Router : IVirtualDevice
     /// <summary>The router's ARP cache (learned from solicited replies).</summary>
     public ArpCache ArpCache { get; }
 
+    /// <summary>Which single-host port each host of a shared subnet sits behind (learned; see the class remarks).</summary>
+    public HostLocationTable HostLocations { get; }
+
     /// <summary>How long a packet waiting on ARP is parked before it is simulated again.</summary>
     public TimeSpan ArpRetry { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The invalidation tag of flows that relied on the ARP state of <paramref name="address"/> in this router.</summary>
     public ulong ArpTag(IPv4Address address) => ArpCache.Tag(Id, address);
+
+    /// <summary>The invalidation tag of flows that relied on where host <paramref name="address"/> sits (single-host ports).</summary>
+    public ulong HostTag(IPv4Address address) => HostLocationTable.Tag(Id, address);
 
     /// <inheritdoc />
     public DeviceVerdict Process(SimulationContext context, ulong ingressPort)
@@ -106,6 +149,7 @@ public sealed class Router : IVirtualDevice
         var destinationMac = context.ReadEthernetDestination();
         if (destinationMac != ingress.Mac && !destinationMac.IsBroadcast)
             return DeviceVerdict.Drop($"{destinationMac} is not this router's port MAC");
+        LearnHost(context, ingress);
 
         var route = Lookup(context);
         if (route is null)
@@ -123,13 +167,24 @@ public sealed class Router : IVirtualDevice
             case RouteType.Local:
                 return ProcessLocal(context, ingress);
         }
-        if (route.EgressPort is not ulong egressId || !_ports.TryGetValue(egressId, out var egress) || egress.Address is not { } egressAddress)
+        ulong? egressPort = route.EgressPort;
+        bool located = true;
+        if (route.SharedBy is { } sharing)
+        {
+            // Several single-host ports share the subnet: the port depends on this very host, and on where it sits.
+            var host = context.ReadIpv4DestinationPrefix(32);
+            context.AddTag(HostTag(host));
+            located = HostLocations.TryGetPort(host, out ulong behind) && Array.IndexOf(sharing, behind) >= 0;
+            if (located) egressPort = behind;
+        }
+        if (egressPort is not ulong egressId || !_ports.TryGetValue(egressId, out var egress) || egress.Address is not { } egressAddress)
             return DeviceVerdict.Drop($"route {route.Destination} has no usable egress port");
         if (!context.DecrementTtl())
         {
             EmitError(context, ingress, IcmpV4Header.TypeTimeExceeded, IcmpV4Header.CodeTtlExceeded);
             return DeviceVerdict.Drop("TTL expired in transit");
         }
+        if (!located) return LocateHost(context, ingress, route);
 
         var nextHop = route.Gateway ?? context.ReadIpv4DestinationPrefix(32);
         MacAddress nextHopMac;
@@ -160,6 +215,60 @@ public sealed class Router : IVirtualDevice
         context.SetEthernetDestination(nextHopMac);
         return DeviceVerdict.Forward(egress.Id, $"route {route.Destination} via {nextHop} ({nextHopMac})");
     }
+
+    // A destination in a subnet shared by single-host ports, whose host has not been seen yet: ask for it out of
+    // every sharing port and park the packet. The reply (arriving on the host's port) teaches the router both the
+    // MAC and the location; without one, the packet is answered host unreachable like any ARP timeout.
+    private DeviceVerdict LocateHost(SimulationContext context, PortInfo ingress, RouteEntry route)
+    {
+        var host = context.ReadIpv4DestinationPrefix(32);
+        context.AddTag(ArpTag(host));
+        switch (ArpCache.Resolve(host))
+        {
+            case ResolveState.TimedOut:
+                EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeHostUnreachable);
+                return DeviceVerdict.Drop($"no ARP answer from {host} behind any port sharing {route.Destination}");
+            case ResolveState.SendRequest:
+                Span<byte> request = stackalloc byte[ArpFrames.Length];
+                foreach (ulong id in route.SharedBy!)
+                {
+                    if (!_ports.TryGetValue(id, out var port) || port.Address is not { } address) continue;
+                    int length = ArpFrames.WriteRequest(request, port.Mac, address.Address, host);
+                    context.Emit(id, request[..length]);
+                }
+                break;
+        }
+        return DeviceVerdict.Pending(ArpRetry, $"locating {host} behind the ports sharing {route.Destination}");
+    }
+
+    // A packet from a host of its port's subnet, on a port sharing that subnet, shows which port the host sits
+    // behind. The flow reads the source only as far as that takes: to its first bit outside the subnet, or all of
+    // it for a host of the subnet, whose location tag the flow then carries — another host misses and is learned,
+    // and the host moving elsewhere invalidates the flow, so its coming back is learned too.
+    private void LearnHost(SimulationContext context, PortInfo ingress)
+    {
+        if (!ingress.LearnsHosts || ingress.Address is not { } subnet) return;
+        // A zero-bit read returns the value and widens nothing; the reads below record what the decision used.
+        uint source = context.ReadIpv4SourcePrefix(0).Value;
+        int differs = FirstDifference(subnet, source);
+        if (differs != 0)
+        {
+            context.ReadIpv4SourcePrefix(differs);
+            return;
+        }
+        var host = context.ReadIpv4SourcePrefix(32);
+        if (!IsHostOf(subnet, host)) return;
+        context.AddTag(HostTag(host));
+        HostLocations.Learn(host, ingress.Id);
+    }
+
+    // An address a host of the subnet may have: not the router's own, not the network or broadcast address (a /31
+    // or /32 has neither, RFC 3021).
+    private bool IsHostOf(IPv4Prefix subnet, IPv4Address address) =>
+        subnet.Contains(address) && !_ownAddresses.Contains(address)
+        && (subnet.Length >= 31 || (address != subnet.Network && address != subnet.BroadcastAddress));
+
+    private static IPv4Prefix Subnet(IPv4Prefix address) => new(address.Network, address.Length);
 
     /// <summary>
     /// True when a topology change (the <paramref name="changed"/> tags) affects the simulation of
@@ -273,7 +382,13 @@ public sealed class Router : IVirtualDevice
         if (ingress.Address is not { } address) return DeviceVerdict.Drop("ARP on a port without an address");
         byte operation = context.ReadNetworkProtocol();
         var target = context.ReadIpv4Destination();
-        if (target != address.Address) return DeviceVerdict.Drop($"ARP for {target}, not for this port ({address.Address})");
+        // Any ARP from a host of the subnet — a request, a reply, a gratuitous announcement after a move — shows where it sits.
+        LearnHost(context, ingress);
+        if (target != address.Address)
+        {
+            if (ingress.SingleHost && operation == (byte)ArpPacket.OperationRequest) return ProxyArp(context, ingress, address, target);
+            return DeviceVerdict.Drop($"ARP for {target}, not for this port ({address.Address})");
+        }
         var sender = context.ReadIpv4Source();
         var senderMac = context.ReadArpSourceHardware();
         if (operation == (byte)ArpPacket.OperationRequest)
@@ -291,6 +406,23 @@ public sealed class Router : IVirtualDevice
             return DeviceVerdict.Drop($"unsolicited ARP reply for {sender}");
         }
         return DeviceVerdict.Drop($"ARP operation {operation}");
+    }
+
+    // Proxy ARP on a single-host port: the one host behind it asks for another address of its subnet (another VM's),
+    // and the router answers with the ingress port's MAC so the host sends that traffic to be routed.
+    private DeviceVerdict ProxyArp(SimulationContext context, PortInfo ingress, IPv4Prefix subnet, IPv4Address target)
+    {
+        var sender = context.ReadIpv4Source();
+        // RFC 5227: a probe has no sender address yet and an announcement asks for the sender's own; neither is a question.
+        if (sender == IPv4Address.Any) return DeviceVerdict.Drop($"ARP probe for {target}: not answered");
+        if (sender == target) return DeviceVerdict.Drop($"gratuitous ARP from {sender}: not answered");
+        if (!subnet.Contains(target) || (subnet.Length < 31 && (target == subnet.Network || target == subnet.BroadcastAddress)))
+            return DeviceVerdict.Drop($"ARP for {target}, not a host address of this port's subnet ({subnet})");
+        var senderMac = context.ReadArpSourceHardware();
+        Span<byte> reply = stackalloc byte[ArpFrames.Length];
+        int length = ArpFrames.WriteReply(reply, ingress.Mac, target, senderMac, sender);
+        context.Emit(ingress.Id, reply[..length]);
+        return DeviceVerdict.Consume($"ARP request for {target} on a single-host port: proxy-answered with {ingress.Mac}");
     }
 
     // An ICMP error (destination unreachable, time exceeded) back out of the ingress port, quoting the packet as it
@@ -338,7 +470,18 @@ public sealed class Router : IVirtualDevice
     {
         /// The MAC of the router port this port is linked to, if any: the previous hop of packets arriving here.
         public MacAddress? PeerRouterMac { get; init; }
+
+        /// One host sits behind the port: the router answers ARP for the rest of its subnet (proxy ARP).
+        public bool SingleHost { get; init; }
+
+        /// The port shares its subnet with other single-host ports: packets arriving here teach host locations.
+        public bool LearnsHosts { get; init; }
     }
 
-    private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type, int Weight, bool Configured);
+    private sealed record RouteEntry(IPv4Prefix Destination, IPv4Prefix? Source, IPv4Address? Gateway, ulong? EgressPort, RouteType Type, int Weight, bool Configured)
+    {
+        /// For the connected route of a subnet several single-host ports share: those ports (the egress is where the
+        /// destination host sits); null otherwise.
+        public ulong[]? SharedBy { get; init; }
+    }
 }

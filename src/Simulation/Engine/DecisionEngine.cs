@@ -4,6 +4,7 @@ using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Flows;
 using NetFabric.Datapath.Pipeline;
 using NetFabric.Simulation.Devices;
+using NetFabric.Simulation.Invalidation;
 using NetFabric.Simulation.State;
 using NetFabric.Simulation.Topology;
 
@@ -17,9 +18,9 @@ namespace NetFabric.Simulation.Engine;
 /// concurrently; per-miss contexts come from a pool.
 /// </summary>
 /// <remarks>
-/// Current scope: bridges and any <see cref="IVirtualDevice"/> registered with <see cref="Register"/>. A flood
-/// reaching other devices is simulated branch by branch on one context, so branches must not rewrite headers
-/// (true of L2 topologies); routers and per-branch rewrites come next.
+/// A flood is simulated branch by branch on one context: each branch starts from the packet as it was where the
+/// flood forked, its changes (a router's rewrites, a VLAN tag) apply to its own outputs only, and the reads and
+/// tags of every branch join the one flow. Branches whose changes differ become <c>clone</c> actions.
 /// </remarks>
 public sealed class DecisionEngine : IFlowResolver, IDisposable
 {
@@ -35,6 +36,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     private volatile EngineState _state;
     private readonly ObjectPool<SimulationContext> _contexts = new DefaultObjectPool<SimulationContext>(new DefaultPooledObjectPolicy<SimulationContext>());
     private long _loops;
+    private readonly InvalidationLog _invalidations = new();
 
     /// <summary>
     /// Creates an engine for <paramref name="topology"/>; <paramref name="interfaces"/> maps each exterior port's
@@ -45,11 +47,48 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     /// <param name="interfaces">Host interface name → datapath port number, for the exterior ports on this host.</param>
     /// <param name="state">Where learned MAC tables and ARP caches live; engines sharing a store share what they learn
     /// (default: a private in-process store).</param>
-    public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces, IStateStore? state = null)
+    /// <param name="time">The clock of MAC ageing (the system clock by default).</param>
+    public DecisionEngine(TopologySnapshot topology, IReadOnlyDictionary<string, uint> interfaces, IStateStore? state = null, TimeProvider? time = null)
     {
         _interfaces = interfaces;
-        _store = state ?? new InProcessStateStore();
+        _store = state ?? new InProcessStateStore(time);
+        _time = time ?? TimeProvider.System;
         _state = BuildState(topology, new Dictionary<DeviceId, IVirtualDevice>(), changed: null);
+        _ageing = _time.CreateTimer(_ => Age(), null, AgeingInterval, AgeingInterval);
+    }
+
+    private readonly TimeProvider _time;
+    private readonly ITimer _ageing;
+
+    /// <summary>How often learned state is aged (<see cref="Age"/>): once a second.</summary>
+    public static readonly TimeSpan AgeingInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a learned MAC entry that no cached flow relies on is kept (300 s by default, as hardware switches
+    /// age MACs). An entry some flow relies on never ages: the flow's own idle timeout ends it when traffic stops.
+    /// </summary>
+    public TimeSpan MacAgeingTime { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>
+    /// One ageing pass over learned state, run every <see cref="AgeingInterval"/> (callable directly, e.g. by
+    /// tests with their own clock): bridges forget MACs no cached flow has relied on for <see cref="MacAgeingTime"/>
+    /// (an entry's reference count is the number of cached flows carrying its tag), and routers forget ARP entries
+    /// past their lifetime — either way the flows that relied on the entry are invalidated. Returns the number of
+    /// entries forgotten.
+    /// </summary>
+    public int Age()
+    {
+        var flows = Flows;
+        var now = _time.GetUtcNow();
+        int forgotten = 0;
+        foreach (var device in _state.Devices.Values)
+        {
+            if (device is Bridge bridge)
+                forgotten += bridge.MacTable.Age(now, MacAgeingTime, (vlan, mac) => flows is not null && flows.CountByTag(bridge.MacTag(vlan, mac)) > 0);
+            else if (device is Router router)
+                forgotten += router.ArpCache.Expire();
+        }
+        return forgotten;
     }
 
     private sealed record EngineState(TopologySnapshot Topology, Dictionary<DeviceId, IVirtualDevice> Devices, Dictionary<uint, PortId> Ingress, Dictionary<PortId, uint> Egress);
@@ -65,7 +104,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
                 && changed is not null && Router.IsAffectedBy(changedRouter, topology, changed))
             {
                 // A router whose ports, routes or link peers changed is rebuilt; it keeps what its ARP cache learned.
-                devices[definition.Id] = CreateRouter(changedRouter, topology, oldRouter.ArpCache);
+                devices[definition.Id] = CreateRouter(changedRouter, topology, oldRouter.ArpCache, oldRouter.HostLocations);
                 continue;
             }
             if (previous.TryGetValue(definition.Id, out existing) && (changed is null || !changed.Contains(definition.Id.Tag) || existing is not Bridge))
@@ -95,22 +134,25 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
 
     private Bridge CreateBridge(BridgeDefinition definition, TopologySnapshot topology)
     {
-        var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)], _store.MacTable(definition.Id));
+        var device = new Bridge(definition.Id.Tag, definition.Name, [.. definition.Ports.Select(p => p.Id.Value)], _store.MacTable(definition.Id),
+            definition.Ports.Where(p => p.Vlan is not null).ToDictionary(p => p.Id.Value, p => p.Vlan!.Value));
         foreach (var entry in definition.StaticMacs) device.MacTable.AddStatic(entry.Vlan ?? 0, entry.Mac, entry.Port.Value);
-        // ARP suppression: linked router ports' addresses, then static ARP entries (which win).
+        // ARP suppression: linked router ports' addresses (in the VLAN of the bridge port they link to), then static
+        // ARP entries (which win; they name no VLAN, so they go into VLAN 0 and every access VLAN).
         foreach (var port in definition.Ports)
             if (topology.PeerOf(port.Id) is { Mac: { } peerMac, Address: { } peerAddress } peer && topology.TryGetDevice(peer.Device, out var peerDevice) && peerDevice is RouterDefinition)
-                device.AddArpEntry(peerAddress.Address, peerMac);
-        foreach (var entry in definition.StaticArp) device.AddArpEntry(entry.Address, entry.Mac);
-        if (_subscribed.Add(device.MacTable)) device.MacTable.EntryChanged += (vlan, mac) => Flows?.InvalidateByTag(device.MacTag(vlan, mac));
-        device.ArpEntryChanged += address => Flows?.InvalidateByTag(device.ArpTag(address));
+                device.AddRouterPort(port.Vlan ?? 0, peerAddress.Address, peerMac);
+        foreach (var entry in definition.StaticArp) device.AddStaticArpEntry(entry.Address, entry.Mac);
+        if (_subscribed.Add(device.MacTable)) device.MacTable.EntryChanged += (vlan, mac) => InvalidateTag(device.MacTag(vlan, mac));
+        device.ArpEntryChanged += (vlan, address) => InvalidateTag(device.ArpTag(vlan, address));
         return device;
     }
 
-    private Router CreateRouter(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null)
+    private Router CreateRouter(RouterDefinition definition, TopologySnapshot topology, ArpCache? arpCache = null, HostLocationTable? hostLocations = null)
     {
-        var device = new Router(definition, topology, arpCache ?? _store.ArpCache(definition.Id));
-        if (_subscribed.Add(device.ArpCache)) device.ArpCache.EntryChanged += address => Flows?.InvalidateByTag(ArpCache.Tag(device.Id, address));
+        var device = new Router(definition, topology, arpCache ?? _store.ArpCache(definition.Id), hostLocations ?? _store.HostLocations(definition.Id));
+        if (_subscribed.Add(device.ArpCache)) device.ArpCache.EntryChanged += address => InvalidateTag(ArpCache.Tag(device.Id, address));
+        if (_subscribed.Add(device.HostLocations)) device.HostLocations.LocationChanged += address => InvalidateTag(HostLocationTable.Tag(device.Id, address));
         return device;
     }
 
@@ -147,11 +189,17 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
 
     private int Invalidate(IReadOnlySet<ulong> tags)
     {
-        var flows = Flows;
-        if (flows is null) return 0;
         int count = 0;
-        foreach (ulong tag in tags) count += flows.InvalidateByTag(tag);
+        foreach (ulong tag in tags) count += InvalidateTag(tag);
         return count;
+    }
+
+    // Every invalidation goes through here: logged first, so a simulation running meanwhile that relied on the
+    // tag sees it and does not install a decision the invalidation was meant to remove.
+    private int InvalidateTag(ulong tag)
+    {
+        _invalidations.Record(tag);
+        return Flows?.InvalidateByTag(tag) ?? 0;
     }
 
     /// <summary>The topology being simulated.</summary>
@@ -190,20 +238,27 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         try
         {
             context.Reset(key, packet.IsNull ? default : packet.Data, ttlExpiry: reason == ResolverReason.TtlExpired);
+            context.Invalidations = _invalidations;
+            long invalidations = _invalidations.Current;
             var state = _state;
             var result = Simulate(state, context, hops: null);
             if (result.Pending is TimeSpan retry) return FlowResolution.Pending(retry, [.. result.Emitted]);
-            bool drop = result.Outputs.Count == 0;
+            // A packet back from a TTL that ran out: its other copies already left (a flood's other branches run
+            // before, or beside, the one that expired), so only what the expiry generates goes out.
+            bool drop = context.OutputCount == 0 || reason == ResolverReason.TtlExpired;
             return new FlowDecision
             {
                 Match = new FlowMatch(key, context.Mask),
-                Actions = context.BuildActions(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(result.Outputs)),
+                Actions = drop ? ActionProgram.Drop : context.BuildActions(),
                 Tags = [.. context.Tags],
                 Timeouts = drop ? DropTimeouts : Timeouts,
                 Emit = result.Emitted.Count == 0 ? [] : [.. result.Emitted],
                 // Not cached: a decision made against a version replaced meanwhile, and one that generated packets
                 // (an ARP reply, an ICMP error): those answer this packet, not every packet the flow would match.
-                Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state) && result.Emitted.Count == 0 && context.Emitted.Count == 0,
+                // Nor one that relied on state invalidated while it ran (often by itself: a bridge that learns, from
+                // the routed copy of a flood, the MAC it flooded for).
+                Cacheable = reason == ResolverReason.Miss && ReferenceEquals(state, _state) && result.Emitted.Count == 0 && context.Emitted.Count == 0
+                    && !_invalidations.Touched(invalidations, context.Tags, context.TagsReliedAt),
             };
         }
         finally
@@ -223,29 +278,28 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         context.Reset(key, frame);
         var hops = new List<TraceHop>();
         var result = Simulate(_state, context, hops);
-        var actions = context.BuildActions(result.Outputs.ToArray());
-        string outcome = result.Pending is not null ? "pending" : result.Outputs.Count == 0 ? "drop" : $"output to {string.Join(", ", result.Outputs)}";
+        var actions = context.BuildActions();
+        string outcome = result.Pending is not null ? "pending" : context.OutputCount == 0 ? "drop" : $"output to {string.Join(", ", context.OutputPorts)}";
         if (result.Emitted.Count > 0) outcome += $"; emit {string.Join(", ", result.Emitted.Select(e => $"{e.Frame.Length} bytes to port {e.Port}"))}";
         return new SimulationTrace(key, hops, new FlowMatch(key, context.Mask), actions, [.. context.Tags], outcome);
     }
 
-    private readonly record struct Result(List<uint> Outputs, TimeSpan? Pending, List<EmittedPacket> Emitted);
+    private readonly record struct Result(TimeSpan? Pending, List<EmittedPacket> Emitted);
 
     private Result Simulate(EngineState state, SimulationContext context, List<TraceHop>? hops)
     {
-        var outputs = context.Outputs;
         var emitted = context.EmittedPackets;
         // The ingress port always enters the match: which virtual port a packet arrived on decides everything.
         uint inPort = context.ReadInPort();
         if (!state.Ingress.TryGetValue(inPort, out var ingress))
         {
             hops?.Add(new TraceHop("(none)", $"datapath port {inPort}", VerdictKind.Drop, [], "no exterior port is bound to this datapath port"));
-            return new Result(outputs, null, emitted);
+            return new Result(null, emitted);
         }
         TimeSpan? pending = null;
-        Walk(state, context, ingress, 0, outputs, hops, ref pending);
+        Walk(state, context, ingress, 0, hops, ref pending);
         Deliver(state, context, 0, emitted, hops);
-        return new Result(outputs, pending, emitted);
+        return new Result(pending, emitted);
     }
 
     // Sends the packets devices generated: out of bound exterior ports as they are, or through the peer of an
@@ -264,10 +318,9 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             FlowKey.Extract(frame, 0, out var key);
             var generated = new SimulationContext();
             generated.Reset(key, frame);
-            var outputs = new List<uint>();
             TimeSpan? pending = null;
-            Walk(state, generated, peer.Id, depth + 1, outputs, hops, ref pending);
-            if (outputs.Count > 0) emitted.AddRange(Apply(generated.BuildActions(outputs.ToArray()), frame));
+            Walk(state, generated, peer.Id, depth + 1, hops, ref pending);
+            if (generated.OutputCount > 0) emitted.AddRange(Apply(generated.BuildActions(), frame));
             Deliver(state, generated, depth + 1, emitted, hops);
         }
     }
@@ -304,7 +357,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         public void Drop(PacketBuffer packet, DropReason reason) => packet.Release();
     }
 
-    private void Walk(EngineState state, SimulationContext context, PortId ingress, int depth, List<uint> outputs, List<TraceHop>? hops, ref TimeSpan? pending)
+    private void Walk(EngineState state, SimulationContext context, PortId ingress, int depth, List<TraceHop>? hops, ref TimeSpan? pending)
     {
         var topology = state.Topology;
         var definition = topology.DeviceOf(ingress);
@@ -327,19 +380,24 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
                 return;
             case VerdictKind.Forward:
             case VerdictKind.Flood:
+                // Only a fork needs saving: a single egress continues the one branch.
+                bool fork = verdict.Ports.Count > 1;
                 foreach (ulong egressId in verdict.Ports)
                 {
+                    var start = fork ? context.Save() : default;
                     var egress = new PortId(egressId);
                     context.AddTag(egress.Tag);
+                    device.Egress(context, egressId);
                     var port = topology.Port(egress);
                     if (port.Kind == PortKind.Exterior)
                     {
-                        if (state.Egress.TryGetValue(egress, out uint number) && !outputs.Contains(number)) outputs.Add(number);
+                        if (state.Egress.TryGetValue(egress, out uint number)) context.AddOutput(number);
                     }
                     else if (topology.PeerOf(egress) is { } peer)
                     {
-                        Walk(state, context, peer.Id, depth + 1, outputs, hops, ref pending);
+                        Walk(state, context, peer.Id, depth + 1, hops, ref pending);
                     }
+                    if (fork) context.Restore(start);
                 }
                 return;
             default:
@@ -347,6 +405,10 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         }
     }
 
-    /// <summary>Frees the small native pool used to apply actions to generated packets.</summary>
-    public void Dispose() => _scratch.Dispose();
+    /// <summary>Stops ageing and frees the small native pool used to apply actions to generated packets.</summary>
+    public void Dispose()
+    {
+        _ageing.Dispose();
+        lock (_scratch) _scratch.Dispose();
+    }
 }

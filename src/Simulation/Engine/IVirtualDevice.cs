@@ -18,4 +18,12 @@ public interface IVirtualDevice
 
     /// <summary>Decides for the packet in <paramref name="context"/> that arrived on <paramref name="ingressPort"/>.</summary>
     DeviceVerdict Process(SimulationContext context, ulong ingressPort);
+
+    /// <summary>
+    /// Called once per egress port of a <see cref="VerdictKind.Forward"/> or <see cref="VerdictKind.Flood"/>
+    /// verdict, just before the packet leaves through <paramref name="egressPort"/>, for changes that differ per
+    /// port (a bridge tags or untags by the port's VLAN). Changes made here apply to this copy only: the engine
+    /// simulates each egress branch from the state <see cref="Process"/> left. Does nothing by default.
+    /// </summary>
+    void Egress(SimulationContext context, ulong egressPort) { }
 }

@@ -20,13 +20,17 @@ public sealed class SimulationContext
     private FlowKey _readMask;
     private FlowKey _writtenMask;
     private readonly List<ulong> _tags = [];
+    private readonly List<long> _tagsReliedAt = [];
     private readonly List<Modification> _modifications = [];
     private readonly List<(ulong Port, byte[] Frame)> _emitted = [];
     private int _ttlDecrements;
     private byte[] _frame = [];
 
-    // Scratch lists the engine reuses per simulation (the context is pooled, so they are too).
-    internal List<uint> Outputs { get; } = [];
+    // Exterior outputs reached so far, each with the changes its branch made (a range of _outputChanges).
+    private readonly List<Egress> _outputs = [];
+    private readonly List<Modification> _outputChanges = [];
+
+    // Scratch list the engine reuses per simulation (the context is pooled, so it is too).
     internal List<NetFabric.Datapath.Pipeline.EmittedPacket> EmittedPackets { get; } = [];
     private int _frameLength;
     private bool _ttlExpiry;
@@ -53,9 +57,11 @@ public sealed class SimulationContext
         _readMask = default;
         _writtenMask = default;
         _tags.Clear();
+        _tagsReliedAt.Clear();
         _modifications.Clear();
         _emitted.Clear();
-        Outputs.Clear();
+        _outputs.Clear();
+        _outputChanges.Clear();
         EmittedPackets.Clear();
         _ttlDecrements = 0;
     }
@@ -96,8 +102,16 @@ public sealed class SimulationContext
     /// <summary>Records that the decision relies on whatever <paramref name="tag"/> identifies (a device, a MAC entry, a route).</summary>
     public void AddTag(ulong tag)
     {
-        if (!_tags.Contains(tag)) _tags.Add(tag);
+        if (_tags.Contains(tag)) return;
+        _tags.Add(tag);
+        _tagsReliedAt.Add(Invalidations?.Current ?? 0);
     }
+
+    /// <summary>The engine's invalidation log, to note when each tag was relied on (see <see cref="TagsReliedAt"/>).</summary>
+    internal Invalidation.InvalidationLog? Invalidations { get; set; }
+
+    /// <summary>For each of <see cref="Tags"/>, the invalidation log's position when the simulation first relied on it.</summary>
+    internal IReadOnlyList<long> TagsReliedAt => _tagsReliedAt;
 
     /// <summary>Records a read of <paramref name="field"/> without returning it (e.g. a device that branches on presence only).</summary>
     public void Read(FlowField field)
@@ -203,6 +217,21 @@ public sealed class SimulationContext
         Record(FlowField.NetworkDestination, address.Value, 0);
     }
 
+    /// <summary>
+    /// Sets the VLAN the packet carries from here on: <paramref name="vlan"/> 1..4094 tags it (keeping the priority
+    /// bits of a tag it arrived with), 0 leaves it untagged. Compiles to push_vlan, set_vlan or pop_vlan against
+    /// the tag the packet arrived with — which is why this also reads the arriving tag.
+    /// </summary>
+    public void SetVlanId(int vlan)
+    {
+        if ((uint)vlan > 4094) throw new ArgumentOutOfRangeException(nameof(vlan), vlan, "A VLAN id is 1 to 4094 (0: untagged).");
+        Read(FlowField.VlanTci);
+        ushort priority = (ushort)(_original.VlanTci & 0xE000);
+        _current.VlanTci = vlan == 0 ? (ushort)0 : (ushort)(priority | EthernetHeader.TagPresent | vlan);
+        Written(FlowField.VlanTci);
+        Record(FlowField.VlanTci, _current.VlanTci, 0);
+    }
+
     /// <summary>Sets the TCP/UDP source port.</summary>
     public void SetTransportSource(ushort port)
     {
@@ -234,6 +263,119 @@ public sealed class SimulationContext
         return true;
     }
 
+    /// <summary>The state a branch of the walk starts from: where a flood forks, every branch starts alike.</summary>
+    internal readonly struct Fork(in FlowKey current, in FlowKey written, int modifications, int ttlDecrements)
+    {
+        public readonly FlowKey Current = current;
+        public readonly FlowKey Written = written;
+        public readonly int Modifications = modifications;
+        public readonly int TtlDecrements = ttlDecrements;
+    }
+
+    /// <summary>Saves the packet as modified so far, before one branch of a flood is walked.</summary>
+    internal Fork Save() => new(_current, _writtenMask, _modifications.Count, _ttlDecrements);
+
+    /// <summary>
+    /// Undoes what a branch changed, so the next branch starts from <paramref name="fork"/>. What the branch read
+    /// stays in the mask and what it relied on stays in the tags: the flow must match, and be invalidated, for
+    /// every branch it takes.
+    /// </summary>
+    internal void Restore(in Fork fork)
+    {
+        _current = fork.Current;
+        _writtenMask = fork.Written;
+        _modifications.RemoveRange(fork.Modifications, _modifications.Count - fork.Modifications);
+        _ttlDecrements = fork.TtlDecrements;
+    }
+
+    /// <summary>Exterior outputs reached so far.</summary>
+    internal int OutputCount => _outputs.Count;
+
+    /// <summary>The datapath ports reached so far, in order.</summary>
+    internal IEnumerable<uint> OutputPorts => _outputs.Select(o => o.Port);
+
+    /// <summary>
+    /// Records that the packet, as modified on the current branch, leaves datapath port <paramref name="port"/>.
+    /// A port reached twice keeps its first copy.
+    /// </summary>
+    internal void AddOutput(uint port)
+    {
+        foreach (var output in _outputs)
+            if (output.Port == port) return;
+        // Branches that changed nothing share one (empty) range; so do consecutive outputs of one branch.
+        if (_outputs.Count > 0 && SameChanges(_outputs[^1]))
+        {
+            _outputs.Add(_outputs[^1] with { Port = port });
+            return;
+        }
+        int start = _outputChanges.Count;
+        _outputChanges.AddRange(_modifications);
+        _outputs.Add(new Egress(port, start, _modifications.Count, _ttlDecrements));
+    }
+
+    private bool SameChanges(Egress output)
+    {
+        if (output.TtlDecrements != _ttlDecrements || output.Count != _modifications.Count) return false;
+        for (int i = 0; i < output.Count; i++)
+            if (_outputChanges[output.Start + i] != _modifications[i]) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Compiles the outputs recorded with <see cref="AddOutput"/> into the flow's program (a drop when there are
+    /// none). When every output carries the same changes this is the plain program — changes, then outputs. When
+    /// branches differ (a flood where one copy crosses a router, or leaves tagged), outputs that need no change go
+    /// first, each differently changed group runs in a <c>clone</c> on its own copy, and the last group rewrites
+    /// the original.
+    /// </summary>
+    internal ActionProgram BuildActions()
+    {
+        if (_outputs.Count == 0) return ActionProgram.Drop;
+        var groups = new List<List<Egress>>();
+        foreach (var output in _outputs)
+        {
+            var group = groups.Find(g => Equivalent(g[0], output));
+            if (group is null) groups.Add([output]);
+            else group.Add(output);
+        }
+        if (groups.Count == 1) return Compile(ActionProgram.CreateBuilder(), groups[0]).Build();
+        // Unchanged copies first: later groups' changes must not reach them.
+        groups.Sort((a, b) => (IsPlain(b[0]) ? 1 : 0) - (IsPlain(a[0]) ? 1 : 0));
+        var builder = ActionProgram.CreateBuilder();
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (IsPlain(groups[i][0]) || i == groups.Count - 1) Compile(builder, groups[i]);
+            else builder.Clone(Compile(ActionProgram.CreateBuilder(), groups[i]).Build());
+        }
+        return builder.Build();
+    }
+
+    private static bool IsPlain(Egress output) => output.Count == 0 && output.TtlDecrements == 0;
+
+    // Same TTL decrements and the same final value for every changed field.
+    private bool Equivalent(Egress a, Egress b)
+    {
+        if (a.TtlDecrements != b.TtlDecrements) return false;
+        foreach (var field in CanonicalOrder)
+            if (Last(a, field) != Last(b, field)) return false;
+        return true;
+    }
+
+    private Modification? Last(Egress output, FlowField field)
+    {
+        for (int i = output.Start + output.Count - 1; i >= output.Start; i--)
+            if (_outputChanges[i].Field == field) return _outputChanges[i];
+        return null;
+    }
+
+    private ActionProgramBuilder Compile(ActionProgramBuilder builder, List<Egress> group)
+    {
+        var first = group[0];
+        AddChanges(builder, CollectionsMarshal.AsSpan(_outputChanges).Slice(first.Start, first.Count), first.TtlDecrements);
+        foreach (var output in group) builder.Output(output.Port);
+        return builder;
+    }
+
     /// <summary>
     /// Compiles the modifications, in a canonical order (TTL decrement first) and with later writes of a field
     /// replacing earlier ones, into an action program ending with outputs to <paramref name="ports"/> (a drop when empty).
@@ -242,20 +384,27 @@ public sealed class SimulationContext
     {
         if (ports.IsEmpty) return ActionProgram.Drop;
         var builder = ActionProgram.CreateBuilder();
+        AddChanges(builder, CollectionsMarshal.AsSpan(_modifications), _ttlDecrements);
+        foreach (uint port in ports) builder.Output(port);
+        return builder.Build();
+    }
+
+    private void AddChanges(ActionProgramBuilder builder, ReadOnlySpan<Modification> changes, int ttlDecrements)
+    {
         // The TTL first, all hops at once: a packet that would expire then reaches the resolver unmodified, and
         // the simulation of its expiry finds the router where it really runs out.
-        if (_ttlDecrements > 0) builder.DecrementTtl(Math.Min(_ttlDecrements, 255));
+        if (ttlDecrements > 0) builder.DecrementTtl(Math.Min(ttlDecrements, 255));
         foreach (var field in CanonicalOrder)
         {
             int last = -1;
-            for (int i = _modifications.Count - 1; i >= 0; i--)
-                if (_modifications[i].Field == field)
+            for (int i = changes.Length - 1; i >= 0; i--)
+                if (changes[i].Field == field)
                 {
                     last = i;
                     break;
                 }
             if (last < 0) continue;
-            var value = _modifications[last].Value;
+            var value = changes[last].Value;
             switch (field)
             {
                 case FlowField.EthernetSource: builder.SetEthernetSource(new MacAddress(value)); break;
@@ -264,10 +413,9 @@ public sealed class SimulationContext
                 case FlowField.NetworkDestination: builder.SetIpv4Destination(new IPv4Address((uint)value)); break;
                 case FlowField.TransportSource: builder.SetTransportSource((ushort)value); break;
                 case FlowField.TransportDestination: builder.SetTransportDestination((ushort)value); break;
+                case FlowField.VlanTci: AddVlanAction(builder, _original.VlanTci, (ushort)value); break;
             }
         }
-        foreach (uint port in ports) builder.Output(port);
-        return builder.Build();
     }
 
     /// <summary>The key as modified so far and the mask, for diagnostics. Records nothing.</summary>
@@ -276,8 +424,18 @@ public sealed class SimulationContext
     private static readonly FlowField[] CanonicalOrder =
     [
         FlowField.EthernetSource, FlowField.EthernetDestination, FlowField.NetworkSource, FlowField.NetworkDestination,
-        FlowField.TransportSource, FlowField.TransportDestination,
+        FlowField.TransportSource, FlowField.TransportDestination, FlowField.VlanTci,
     ];
+
+    // The key marks a present tag with EthernetHeader.TagPresent (the DEI bit's place); the wire TCI lacks it.
+    private static void AddVlanAction(ActionProgramBuilder builder, ushort arrived, ushort leaves)
+    {
+        if (arrived == leaves) return;
+        const ushort wire = unchecked((ushort)~EthernetHeader.TagPresent);
+        if (leaves == 0) builder.PopVlan();
+        else if (arrived == 0) builder.PushVlan((ushort)(leaves & wire));
+        else builder.SetVlan((ushort)(leaves & wire));
+    }
 
     private static IPv4Address ReadIpv4Prefix(ref IPv6Address mask, IPv6Address written, IPv4Address value, int bits)
     {
@@ -298,4 +456,6 @@ public sealed class SimulationContext
     private static Span<byte> Bytes(ref FlowKey key) => MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref key, 1));
 
     private readonly record struct Modification(FlowField Field, ulong Value, ulong Value2);
+
+    private readonly record struct Egress(uint Port, int Start, int Count, int TtlDecrements);
 }

@@ -105,6 +105,25 @@ public sealed class ArpCache
         return true;
     }
 
+    /// <summary>
+    /// Forgets learned entries whose lifetime is over, raising <see cref="EntryChanged"/> for each: the flows that
+    /// forward with the old MAC are invalidated, and the next packet resolves the address afresh (a host that
+    /// changed its MAC without announcing it is found again). Returns the number of entries forgotten.
+    /// </summary>
+    public int Expire()
+    {
+        var now = _time.GetUtcNow();
+        int forgotten = 0;
+        foreach (var (address, entry) in _entries)
+        {
+            if (entry.Static || entry.Expires > now) continue;
+            if (!_entries.TryRemove(new KeyValuePair<IPv4Address, Entry>(address, entry))) continue;
+            forgotten++;
+            EntryChanged?.Invoke(address);
+        }
+        return forgotten;
+    }
+
     private readonly record struct Entry(MacAddress Mac, DateTimeOffset Expires, bool Static);
 
     private readonly record struct Request(DateTimeOffset First, DateTimeOffset Last);

@@ -64,5 +64,37 @@ public sealed class MacTable
         return true;
     }
 
-    private readonly record struct Entry(ulong Port, bool Static);
+    /// <summary>
+    /// One ageing pass (seed 001 §6: learned entries are reference-counted by the cached decisions that rely on
+    /// them). A learned entry that <paramref name="isReferenced"/> says some cached flow still relies on stays; one
+    /// that nothing relies on is noted idle, and forgotten once it has stayed idle for <paramref name="ageingTime"/>
+    /// (raising <see cref="EntryChanged"/>, so flows that would flood for it are re-simulated). Static entries never
+    /// age. Returns the number of entries forgotten.
+    /// </summary>
+    public int Age(DateTimeOffset now, TimeSpan ageingTime, Func<int, MacAddress, bool> isReferenced)
+    {
+        ArgumentNullException.ThrowIfNull(isReferenced);
+        int forgotten = 0;
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.Static) continue;
+            // Updates are compare-and-swap on the whole entry: a concurrent move (a new entry) wins over ageing.
+            if (isReferenced(key.Vlan, key.Mac))
+            {
+                if (entry.IdleSince is not null) _entries.TryUpdate(key, entry with { IdleSince = null }, entry);
+            }
+            else if (entry.IdleSince is not { } idleSince)
+            {
+                _entries.TryUpdate(key, entry with { IdleSince = now }, entry);
+            }
+            else if (now - idleSince >= ageingTime && _entries.TryRemove(new KeyValuePair<(int, MacAddress), Entry>(key, entry)))
+            {
+                forgotten++;
+                EntryChanged?.Invoke(key.Vlan, key.Mac);
+            }
+        }
+        return forgotten;
+    }
+
+    private readonly record struct Entry(ulong Port, bool Static, DateTimeOffset? IdleSince = null);
 }

@@ -311,17 +311,33 @@ public sealed class TopologyBuilder
                     else
                     {
                         address = parsedAddress;
-                        foreach (var (other, otherAddress) in addressed)
-                            if (otherAddress.Overlaps(parsedAddress))
-                            {
-                                Error(obj, "address", $"{parsedAddress} overlaps port '{other.Name}' ({otherAddress})");
-                                break;
-                            }
+                        if (OverlapError(port, parsedAddress, addressed) is { } overlap) Error(obj, "address", overlap);
                         addressed.Add((port, parsedAddress));
                     }
                     _routerAddresses[port] = (mac, address);
                 }
             }
+        }
+
+        // A router's port subnets must not overlap — each address has one port to leave by — except among single-host
+        // ports (seed 001 §7): one host behind each, so the router tells them apart by host and they may all be, say,
+        // 198.18.0.1/24. Ports sharing an address must then agree on its subnet, or the router's answers from that
+        // address would differ by port.
+        private static string? OverlapError(PortDraft port, IPv4Prefix address, List<(PortDraft Port, IPv4Prefix Address)> earlier)
+        {
+            foreach (var (other, otherAddress) in earlier)
+            {
+                if (!otherAddress.Overlaps(address)) continue;
+                if (port.SingleHost && other.SingleHost)
+                {
+                    if (otherAddress.Address == address.Address && otherAddress.Length != address.Length)
+                        return $"{address} has the address of single-host port '{other.Name}' ({otherAddress}) with another prefix length; ports sharing an address must share its subnet";
+                    continue;
+                }
+                string hint = port.SingleHost || other.SingleHost ? "; only single-host ports may share a subnet, and one of these is not" : "";
+                return $"{address} overlaps port '{other.Name}' ({otherAddress}){hint}";
+            }
+            return null;
         }
 
         private PortDefinition DefinePort(DeviceDraft device, PortDraft port, PortId id) => new()

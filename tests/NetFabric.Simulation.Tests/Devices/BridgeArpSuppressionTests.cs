@@ -94,7 +94,7 @@ public class BridgeArpSuppressionTests
     {
         var bridge = new Bridge(100, "br0", [1, 2, 3]);
         var changes = new List<IPv4Address>();
-        bridge.ArpEntryChanged += changes.Add;
+        bridge.ArpEntryChanged += (vlan, address) => changes.Add(address);
         var context = new SimulationContext();
 
         void Send(ulong port, byte[] frame)
@@ -111,14 +111,14 @@ public class BridgeArpSuppressionTests
 
         Send(1, Request(1, Ip(2)));
         Assert.Equal(VerdictKind.Consume, bridge.Process(context, 1).Kind);
-        Assert.Contains(bridge.ArpTag(Ip(2)), context.Tags);
-        Assert.NotEqual(bridge.ArpTag(Ip(2)), bridge.MacTag(0, Mac(2)));
+        Assert.Contains(bridge.ArpTag(0, Ip(2)), context.Tags);
+        Assert.NotEqual(bridge.ArpTag(0, Ip(2)), bridge.MacTag(0, Mac(2)));
 
         var moved = new byte[ArpFrames.Length];
         ArpFrames.WriteRequest(moved, Mac(9), Ip(2), Ip(1));
         Send(3, moved);
         Assert.Equal(2, changes.Count(a => a == Ip(2)));
-        Assert.True(bridge.TryGetArpEntry(Ip(2), out var now));
+        Assert.True(bridge.TryGetArpEntry(0, Ip(2), out var now));
         Assert.Equal(Mac(9), now);
     }
 }

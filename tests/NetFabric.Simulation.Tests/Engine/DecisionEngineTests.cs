@@ -18,7 +18,7 @@ internal sealed class VirtualNetwork : IDisposable
 {
     private readonly Dictionary<string, RingPort> _vms = [];
 
-    public VirtualNetwork(TopologySnapshot topology, bool cache = true, NetFabric.Simulation.State.IStateStore? state = null)
+    public VirtualNetwork(TopologySnapshot topology, bool cache = true, NetFabric.Simulation.State.IStateStore? state = null, TimeProvider? time = null)
     {
         Pool = new PacketPool(4096);
         Pipeline = new PacketPipeline(new PipelineOptions { Workers = 1, PinThreads = false, ExactMatchCacheEntries = cache ? 1024 : 0 });
@@ -29,7 +29,7 @@ internal sealed class VirtualNetwork : IDisposable
             _vms[port.HostInterface!] = vm;
             interfaces[port.HostInterface!] = Pipeline.AddPort(switchSide);
         }
-        Engine = new DecisionEngine(topology, interfaces, state) { Flows = Pipeline.Flows };
+        Engine = new DecisionEngine(topology, interfaces, state, time) { Flows = Pipeline.Flows };
         Pipeline.Resolver = Engine;
         Cache = cache;
     }

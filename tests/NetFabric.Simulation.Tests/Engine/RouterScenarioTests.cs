@@ -149,8 +149,13 @@ public class RouterScenarioTests
         Assert.True(IcmpV4Header.TryRead(ip.Payload, out var icmp));
         Assert.Equal(IcmpV4Header.TypeTimeExceeded, icmp.Type);
         Assert.True(icmp.IsChecksumValid);
-        // The cached flow stays: the expiry was answered one-shot.
-        Assert.Contains(net.Pipeline.Flows.Entries, f => f.Match.Mask.Bits.NetworkTtl == 0 && f.Packets >= 1);
+        // The expiry was answered one-shot: no flow matches on the TTL, and the next packet is routed as before.
+        Assert.DoesNotContain(net.Pipeline.Flows.Entries, f => f.Match.Mask.Bits.NetworkTtl != 0);
+        net.Send("vm1", Udp());
+        var routed = Assert.Single(net.Receive("vm2"));
+        Assert.True(EthernetHeader.TryRead(routed, out var routedEthernet));
+        Assert.True(Ipv4Header.TryRead(routedEthernet.Payload, out var routedIp));
+        Assert.Equal(63, routedIp.TimeToLive);
     }
 
     [Fact]
