@@ -176,6 +176,15 @@ public sealed class ActionProgramBuilder
         return new ActionProgram(steps, templates, branches);
     }
 
+    /// <summary>Empties the builder so it can build another program (programs already built are unaffected).</summary>
+    public ActionProgramBuilder Clear()
+    {
+        _steps.Clear();
+        _templates.Clear();
+        _branches.Clear();
+        return this;
+    }
+
     private ActionProgramBuilder Add(ActionStep step)
     {
         _steps.Add(step);

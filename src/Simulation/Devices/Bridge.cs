@@ -129,7 +129,7 @@ public sealed class Bridge : IVirtualDevice
         {
             // A priority-tagged frame (VLAN id 0) counts as untagged (IEEE 802.1Q); any other tag is not this port's to accept.
             if (carried != 0)
-                return DeviceVerdict.Drop($"tagged frame (VLAN {carried}) on access port {ingressPort} of VLAN {access}: an access port takes untagged frames only");
+                return DeviceVerdict.Drop(context.Explain($"tagged frame (VLAN {carried}) on access port {ingressPort} of VLAN {access}: an access port takes untagged frames only"));
             vlan = access;
         }
         var source = context.ReadEthernetSource();
@@ -145,17 +145,17 @@ public sealed class Bridge : IVirtualDevice
         else if (etherType == EtherType.Arp && ProcessArp(context, ingressPort, vlan) is { } answered) return answered;
 
         if (destination.IsMulticast)
-            return Flood(ingressPort, vlan, destination.IsBroadcast ? "broadcast: flood" : "multicast: flood");
+            return Flood(context, ingressPort, vlan, destination.IsBroadcast ? "broadcast: flood" : "multicast: flood");
 
         context.AddTag(MacTag(vlan, destination));
         if (!MacTable.TryGetPort(vlan, destination, out ulong port))
-            return Flood(ingressPort, vlan, $"{destination} unknown in VLAN {vlan}: flood");
+            return Flood(context, ingressPort, vlan, context.Explain($"{destination} unknown in VLAN {vlan}: flood"));
         if (port == ingressPort)
-            return DeviceVerdict.Drop($"{destination} is behind the ingress port (no hairpin)");
+            return DeviceVerdict.Drop(context.Explain($"{destination} is behind the ingress port (no hairpin)"));
         // Only a static entry can point outside the VLAN (learning happens on ports of the frame's VLAN).
         if (!Carries(port, vlan))
-            return DeviceVerdict.Drop($"{destination} is on port {port}, which is not in VLAN {vlan}");
-        return DeviceVerdict.Forward(port, $"{destination} learned on port {port} in VLAN {vlan}");
+            return DeviceVerdict.Drop(context.Explain($"{destination} is on port {port}, which is not in VLAN {vlan}"));
+        return DeviceVerdict.Forward(port, context.Explain($"{destination} learned on port {port} in VLAN {vlan}"));
     }
 
     /// <summary>Untags the frame for an access port; a trunk sends it with the VLAN it carries (VLAN 0 untagged).</summary>
@@ -194,7 +194,7 @@ public sealed class Bridge : IVirtualDevice
         Span<byte> reply = stackalloc byte[ArpFrames.Length + 4];
         int length = ArpFrames.WriteReply(reply, targetMac, target, senderMac, sender, tag);
         context.Emit(ingressPort, reply[..length]);
-        return DeviceVerdict.Consume($"ARP request for {target} in VLAN {vlan}: answered with {targetMac}");
+        return DeviceVerdict.Consume(context.Explain($"ARP request for {target} in VLAN {vlan}: answered with {targetMac}"));
     }
 
     private static bool IsHostAddress(IPv4Address address) => address.Value != 0 && !address.IsMulticast && address != IPv4Address.Broadcast;
@@ -220,9 +220,9 @@ public sealed class Bridge : IVirtualDevice
 
     private bool Carries(ulong port, int vlan) => !_accessVlans.TryGetValue(port, out int access) || access == vlan;
 
-    private DeviceVerdict Flood(ulong ingressPort, int vlan, string reason)
+    private DeviceVerdict Flood(SimulationContext context, ulong ingressPort, int vlan, string reason)
     {
         ulong[] ports = [.. _ports.Where(p => p != ingressPort && Carries(p, vlan))];
-        return ports.Length == 0 ? DeviceVerdict.Drop($"{reason}: no other port in VLAN {vlan}") : DeviceVerdict.Flood(ports, reason);
+        return ports.Length == 0 ? DeviceVerdict.Drop(context.Explain($"{reason}: no other port in VLAN {vlan}")) : DeviceVerdict.Flood(ports, reason);
     }
 }

@@ -148,22 +148,22 @@ public sealed class Router : IVirtualDevice
         if (etherType != EtherType.IPv4) return DeviceVerdict.Drop("not IPv4");
         var destinationMac = context.ReadEthernetDestination();
         if (destinationMac != ingress.Mac && !destinationMac.IsBroadcast)
-            return DeviceVerdict.Drop($"{destinationMac} is not this router's port MAC");
+            return DeviceVerdict.Drop(context.Explain($"{destinationMac} is not this router's port MAC"));
         LearnHost(context, ingress);
 
         var route = Lookup(context);
         if (route is null)
         {
             EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeNetUnreachable);
-            return DeviceVerdict.Drop($"no route to {context.OriginalKey.Ipv4Destination}");
+            return DeviceVerdict.Drop(context.Explain($"no route to {context.OriginalKey.Ipv4Destination}"));
         }
         switch (route.Type)
         {
             case RouteType.Blackhole:
-                return DeviceVerdict.Drop($"blackhole route {route.Destination}");
+                return DeviceVerdict.Drop(context.Explain($"blackhole route {route.Destination}"));
             case RouteType.Reject:
                 EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeAdministrativelyProhibited);
-                return DeviceVerdict.Drop($"reject route {route.Destination}");
+                return DeviceVerdict.Drop(context.Explain($"reject route {route.Destination}"));
             case RouteType.Local:
                 return ProcessLocal(context, ingress);
         }
@@ -178,7 +178,7 @@ public sealed class Router : IVirtualDevice
             if (located) egressPort = behind;
         }
         if (egressPort is not ulong egressId || !_ports.TryGetValue(egressId, out var egress) || egress.Address is not { } egressAddress)
-            return DeviceVerdict.Drop($"route {route.Destination} has no usable egress port");
+            return DeviceVerdict.Drop(context.Explain($"route {route.Destination} has no usable egress port"));
         if (!context.DecrementTtl())
         {
             EmitError(context, ingress, IcmpV4Header.TypeTimeExceeded, IcmpV4Header.CodeTtlExceeded);
@@ -201,19 +201,19 @@ public sealed class Router : IVirtualDevice
                 {
                     case ResolveState.TimedOut:
                         EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeHostUnreachable);
-                        return DeviceVerdict.Drop($"no ARP answer from {nextHop}");
+                        return DeviceVerdict.Drop(context.Explain($"no ARP answer from {nextHop}"));
                     case ResolveState.SendRequest:
                         Span<byte> request = stackalloc byte[ArpFrames.Length];
                         int length = ArpFrames.WriteRequest(request, egress.Mac, egressAddress.Address, nextHop);
                         context.Emit(egress.Id, request[..length]);
                         break;
                 }
-                return DeviceVerdict.Pending(ArpRetry, $"resolving {nextHop} on port {egress.Id}");
+                return DeviceVerdict.Pending(ArpRetry, context.Explain($"resolving {nextHop} on port {egress.Id}"));
             }
         }
         context.SetEthernetSource(egress.Mac);
         context.SetEthernetDestination(nextHopMac);
-        return DeviceVerdict.Forward(egress.Id, $"route {route.Destination} via {nextHop} ({nextHopMac})");
+        return DeviceVerdict.Forward(egress.Id, context.Explain($"route {route.Destination} via {nextHop} ({nextHopMac})"));
     }
 
     // A destination in a subnet shared by single-host ports, whose host has not been seen yet: ask for it out of
@@ -227,7 +227,7 @@ public sealed class Router : IVirtualDevice
         {
             case ResolveState.TimedOut:
                 EmitError(context, ingress, IcmpV4Header.TypeDestinationUnreachable, IcmpV4Header.CodeHostUnreachable);
-                return DeviceVerdict.Drop($"no ARP answer from {host} behind any port sharing {route.Destination}");
+                return DeviceVerdict.Drop(context.Explain($"no ARP answer from {host} behind any port sharing {route.Destination}"));
             case ResolveState.SendRequest:
                 Span<byte> request = stackalloc byte[ArpFrames.Length];
                 foreach (ulong id in route.SharedBy!)
@@ -238,7 +238,7 @@ public sealed class Router : IVirtualDevice
                 }
                 break;
         }
-        return DeviceVerdict.Pending(ArpRetry, $"locating {host} behind the ports sharing {route.Destination}");
+        return DeviceVerdict.Pending(ArpRetry, context.Explain($"locating {host} behind the ports sharing {route.Destination}"));
     }
 
     // A packet from a host of its port's subnet, on a port sharing that subnet, shows which port the host sits
@@ -361,7 +361,7 @@ public sealed class Router : IVirtualDevice
                 var answer = new byte[context.OriginalFrame.Length + 64];
                 if (IcmpFrames.TryWriteEchoReply(answer, context.OriginalFrame, ingress.Mac, out int answered))
                     context.Emit(ingress.Id, answer.AsSpan(0, answered));
-                return DeviceVerdict.Consume($"echo request to {key.Ipv4Destination}: replied");
+                return DeviceVerdict.Consume(context.Explain($"echo request to {key.Ipv4Destination}: replied"));
             }
             Span<byte> request = stackalloc byte[64];
             int offset = EthernetHeader.Write(request, ingress.Mac, key.EthernetSource, EtherType.IPv4);
@@ -372,7 +372,7 @@ public sealed class Router : IVirtualDevice
             Span<byte> reply = stackalloc byte[128];
             if (IcmpFrames.TryWriteEchoReply(reply, request[..offset], ingress.Mac, out int written))
                 context.Emit(ingress.Id, reply[..written]);
-            return DeviceVerdict.Consume($"echo request to {key.Ipv4Destination}: replied");
+            return DeviceVerdict.Consume(context.Explain($"echo request to {key.Ipv4Destination}: replied"));
         }
         return DeviceVerdict.Consume("addressed to the router");
     }
@@ -387,7 +387,7 @@ public sealed class Router : IVirtualDevice
         if (target != address.Address)
         {
             if (ingress.SingleHost && operation == (byte)ArpPacket.OperationRequest) return ProxyArp(context, ingress, address, target);
-            return DeviceVerdict.Drop($"ARP for {target}, not for this port ({address.Address})");
+            return DeviceVerdict.Drop(context.Explain($"ARP for {target}, not for this port ({address.Address})"));
         }
         var sender = context.ReadIpv4Source();
         var senderMac = context.ReadArpSourceHardware();
@@ -396,16 +396,16 @@ public sealed class Router : IVirtualDevice
             Span<byte> reply = stackalloc byte[ArpFrames.Length];
             int length = ArpFrames.WriteReply(reply, ingress.Mac, address.Address, senderMac, sender);
             context.Emit(ingress.Id, reply[..length]);
-            return DeviceVerdict.Consume($"ARP request for {target}: replied");
+            return DeviceVerdict.Consume(context.Explain($"ARP request for {target}: replied"));
         }
         if (operation == (byte)ArpPacket.OperationReply)
         {
             context.AddTag(ArpTag(sender));
             if (ArpCache.LearnSolicited(sender, senderMac))
-                return DeviceVerdict.Consume($"ARP reply: learned {sender} at {senderMac}");
-            return DeviceVerdict.Drop($"unsolicited ARP reply for {sender}");
+                return DeviceVerdict.Consume(context.Explain($"ARP reply: learned {sender} at {senderMac}"));
+            return DeviceVerdict.Drop(context.Explain($"unsolicited ARP reply for {sender}"));
         }
-        return DeviceVerdict.Drop($"ARP operation {operation}");
+        return DeviceVerdict.Drop(context.Explain($"ARP operation {operation}"));
     }
 
     // Proxy ARP on a single-host port: the one host behind it asks for another address of its subnet (another VM's),
@@ -414,15 +414,15 @@ public sealed class Router : IVirtualDevice
     {
         var sender = context.ReadIpv4Source();
         // RFC 5227: a probe has no sender address yet and an announcement asks for the sender's own; neither is a question.
-        if (sender == IPv4Address.Any) return DeviceVerdict.Drop($"ARP probe for {target}: not answered");
-        if (sender == target) return DeviceVerdict.Drop($"gratuitous ARP from {sender}: not answered");
+        if (sender == IPv4Address.Any) return DeviceVerdict.Drop(context.Explain($"ARP probe for {target}: not answered"));
+        if (sender == target) return DeviceVerdict.Drop(context.Explain($"gratuitous ARP from {sender}: not answered"));
         if (!subnet.Contains(target) || (subnet.Length < 31 && (target == subnet.Network || target == subnet.BroadcastAddress)))
-            return DeviceVerdict.Drop($"ARP for {target}, not a host address of this port's subnet ({subnet})");
+            return DeviceVerdict.Drop(context.Explain($"ARP for {target}, not a host address of this port's subnet ({subnet})"));
         var senderMac = context.ReadArpSourceHardware();
         Span<byte> reply = stackalloc byte[ArpFrames.Length];
         int length = ArpFrames.WriteReply(reply, ingress.Mac, target, senderMac, sender);
         context.Emit(ingress.Id, reply[..length]);
-        return DeviceVerdict.Consume($"ARP request for {target} on a single-host port: proxy-answered with {ingress.Mac}");
+        return DeviceVerdict.Consume(context.Explain($"ARP request for {target} on a single-host port: proxy-answered with {ingress.Mac}"));
     }
 
     // An ICMP error (destination unreachable, time exceeded) back out of the ingress port, quoting the packet as it

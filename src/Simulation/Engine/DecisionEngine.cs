@@ -250,7 +250,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             {
                 Match = new FlowMatch(key, context.Mask),
                 Actions = drop ? ActionProgram.Drop : context.BuildActions(),
-                Tags = [.. context.Tags],
+                Tags = context.TagArray(),
                 Timeouts = drop ? DropTimeouts : Timeouts,
                 Emit = result.Emitted.Count == 0 ? [] : [.. result.Emitted],
                 // Not cached: a decision made against a version replaced meanwhile, and one that generated packets
@@ -276,6 +276,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         FlowKey.Extract(frame, inPort, out var key);
         var context = new SimulationContext();
         context.Reset(key, frame);
+        context.IsTracing = true;
         var hops = new List<TraceHop>();
         var result = Simulate(_state, context, hops);
         var actions = context.BuildActions();
@@ -318,6 +319,7 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             FlowKey.Extract(frame, 0, out var key);
             var generated = new SimulationContext();
             generated.Reset(key, frame);
+            generated.IsTracing = hops is not null;
             TimeSpan? pending = null;
             Walk(state, generated, peer.Id, depth + 1, hops, ref pending);
             if (generated.OutputCount > 0) emitted.AddRange(Apply(generated.BuildActions(), frame));
@@ -371,8 +373,9 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         context.AddTag(definition.Id.Tag);
         context.AddTag(ingress.Tag);
         var verdict = device.Process(context, ingress.Value);
-        hops?.Add(new TraceHop(device.Name, topology.QualifiedName(ingress), verdict.Kind,
-            [.. verdict.Ports.Select(p => topology.QualifiedName(new PortId(p)))], verdict.Reason));
+        if (hops is not null)
+            hops.Add(new TraceHop(device.Name, topology.QualifiedName(ingress), verdict.Kind,
+                [.. verdict.Ports.Select(p => topology.QualifiedName(new PortId(p)))], verdict.Reason));
         switch (verdict.Kind)
         {
             case VerdictKind.Pending:
@@ -381,9 +384,11 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
             case VerdictKind.Forward:
             case VerdictKind.Flood:
                 // Only a fork needs saving: a single egress continues the one branch.
-                bool fork = verdict.Ports.Count > 1;
-                foreach (ulong egressId in verdict.Ports)
+                int count = verdict.PortCount;
+                bool fork = count > 1;
+                for (int i = 0; i < count; i++)
                 {
+                    ulong egressId = verdict.PortAt(i);
                     var start = fork ? context.Save() : default;
                     var egress = new PortId(egressId);
                     context.AddTag(egress.Tag);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NetFabric.Datapath.Actions;
 using NetFabric.Datapath.Flows;
@@ -28,6 +29,7 @@ public sealed class SimulationContext
 
     // Exterior outputs reached so far, each with the changes its branch made (a range of _outputChanges).
     private readonly List<Egress> _outputs = [];
+    private readonly ActionProgramBuilder _builder = ActionProgram.CreateBuilder();
     private readonly List<Modification> _outputChanges = [];
 
     // Scratch list the engine reuses per simulation (the context is pooled, so it is too).
@@ -58,6 +60,7 @@ public sealed class SimulationContext
         _writtenMask = default;
         _tags.Clear();
         _tagsReliedAt.Clear();
+        IsTracing = false;
         _modifications.Clear();
         _emitted.Clear();
         _outputs.Clear();
@@ -99,6 +102,18 @@ public sealed class SimulationContext
     /// <summary>How many router hops decremented the TTL / hop limit.</summary>
     public int TtlDecrements => _ttlDecrements;
 
+    /// <summary>
+    /// True while the simulation is traced (<see cref="DecisionEngine.Trace"/>): only then is a verdict's reason
+    /// read. Devices build reason text with <see cref="Explain"/>, which formats nothing otherwise.
+    /// </summary>
+    public bool IsTracing { get; internal set; }
+
+    /// <summary>
+    /// The reason text for a verdict, e.g. <c>DeviceVerdict.Forward(port, context.Explain($"{mac} learned on port {port}"))</c>:
+    /// formatted while tracing, the empty string (and no allocation) otherwise.
+    /// </summary>
+    public string Explain([InterpolatedStringHandlerArgument("")] ref ReasonHandler reason) => reason.ToStringAndClear();
+
     /// <summary>Records that the decision relies on whatever <paramref name="tag"/> identifies (a device, a MAC entry, a route).</summary>
     public void AddTag(ulong tag)
     {
@@ -106,6 +121,9 @@ public sealed class SimulationContext
         _tags.Add(tag);
         _tagsReliedAt.Add(Invalidations?.Current ?? 0);
     }
+
+    /// <summary>The tags as a new array (what a flow decision keeps).</summary>
+    internal ulong[] TagArray() => _tags.ToArray();
 
     /// <summary>The engine's invalidation log, to note when each tag was relied on (see <see cref="TagsReliedAt"/>).</summary>
     internal Invalidation.InvalidationLog? Invalidations { get; set; }
@@ -331,6 +349,18 @@ public sealed class SimulationContext
     internal ActionProgram BuildActions()
     {
         if (_outputs.Count == 0) return ActionProgram.Drop;
+        // The common case — one output, or a flood whose copies all leave alike — builds the plain program
+        // with the context's reused builder.
+        bool uniform = true;
+        for (int i = 1; i < _outputs.Count && uniform; i++) uniform = Equivalent(_outputs[0], _outputs[i]);
+        if (uniform)
+        {
+            var plain = _builder.Clear();
+            var first = _outputs[0];
+            AddChanges(plain, CollectionsMarshal.AsSpan(_outputChanges).Slice(first.Start, first.Count), first.TtlDecrements);
+            foreach (var output in _outputs) plain.Output(output.Port);
+            return plain.Build();
+        }
         var groups = new List<List<Egress>>();
         foreach (var output in _outputs)
         {
@@ -338,7 +368,6 @@ public sealed class SimulationContext
             if (group is null) groups.Add([output]);
             else group.Add(output);
         }
-        if (groups.Count == 1) return Compile(ActionProgram.CreateBuilder(), groups[0]).Build();
         // Unchanged copies first: later groups' changes must not reach them.
         groups.Sort((a, b) => (IsPlain(b[0]) ? 1 : 0) - (IsPlain(a[0]) ? 1 : 0));
         var builder = ActionProgram.CreateBuilder();
