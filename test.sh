@@ -15,6 +15,12 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 # the kernel never filled in; the namespace fixture turns offloads off with it.
 command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
 [ -x /usr/bin/python3 ] || need+=(python3)
+# DPDK: the C shim in native/ builds against libdpdk with cmake, pkg-config and a C compiler (dotnet build runs
+# CMake when they are present); dpdk-dev brings dpdk-testpmd, the DPDK benchmarks' traffic peer.
+{ pkg-config --exists libdpdk && command -v dpdk-testpmd; } >/dev/null 2>&1 || need+=(dpdk dpdk-dev libdpdk-dev)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2
@@ -32,6 +38,13 @@ rm -rf "$results"
 mkdir -p "$results"
 
 dotnet build NetFabric.sln -c Release -nologo -v minimal
+
+# The build compiles the DPDK shim when DPDK is installed (it is, above); without it the DPDK tests would only skip.
+shim="${ArtifactsPath:-artifacts}/bin/NetFabric.Datapath.Tests/release/libnetfabric_dpdk.so"
+if [ ! -f "$shim" ]; then
+  echo "test.sh: the DPDK shim was not built ($shim is missing); build it by hand to see why: cmake -S native -B native/build && cmake --build native/build" >&2
+  exit 1
+fi
 
 status=0
 # One run per test project, each writing its own report: projects started in the same microsecond would

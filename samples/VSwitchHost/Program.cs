@@ -25,10 +25,11 @@ demo.SetAction(result =>
 });
 
 var runTopology = new Option<string>("--topology") { Description = "A topology file (YAML or JSON).", Required = true };
-var portSpecs = new Option<string[]>("--port") { Description = "NAME=afpacket:IFACE: bind the exterior port whose host interface is NAME to a Linux interface.", AllowMultipleArgumentsPerToken = true };
+var portSpecs = new Option<string[]>("--port") { Description = "NAME=afpacket:IFACE or NAME=dpdk:DEVARGS (e.g. dpdk:net_af_packet0,iface=eth1, dpdk:0000:03:00.0): bind the exterior port whose host interface is NAME to a Linux interface or a DPDK device.", AllowMultipleArgumentsPerToken = true };
+var dpdkArgs = new Option<string?>("--dpdk-args") { Description = "EAL arguments for DPDK ports, e.g. \"--no-huge -m 256\" without hugepages." };
 var workers = new Option<int>("--workers") { Description = "Worker threads.", DefaultValueFactory = _ => 1 };
 var statsEvery = new Option<double>("--stats-interval") { Description = "Seconds between statistics lines.", DefaultValueFactory = _ => 5 };
-var run = new Command("run", "Run a topology on real interfaces until Ctrl-C, printing statistics.") { runTopology, portSpecs, workers, statsEvery };
+var run = new Command("run", "Run a topology on real interfaces until Ctrl-C, printing statistics.") { runTopology, portSpecs, workers, statsEvery, dpdkArgs };
 run.SetAction(result =>
 {
     using var stop = new CancellationTokenSource();
@@ -38,7 +39,7 @@ run.SetAction(result =>
         stop.Cancel();
     };
     return RunCommand.Run(result.GetValue(runTopology)!, result.GetValue(portSpecs) ?? [], result.GetValue(workers),
-        TimeSpan.FromSeconds(result.GetValue(statsEvery)), Console.Out, Console.Error, stop.Token);
+        TimeSpan.FromSeconds(result.GetValue(statsEvery)), Console.Out, Console.Error, stop.Token, result.GetValue(dpdkArgs));
 });
 
 var root = new RootCommand("NetFabric sample vSwitch host.") { demo, run, inspect, trace };

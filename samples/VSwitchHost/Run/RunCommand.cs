@@ -1,5 +1,6 @@
 using System.Globalization;
 using NetFabric.Datapath.Buffers;
+using NetFabric.Datapath.Dpdk;
 using NetFabric.Datapath.Pipeline;
 using NetFabric.Datapath.Ports;
 using NetFabric.Simulation.Engine;
@@ -8,9 +9,13 @@ using NetFabric.Simulation.Topology;
 namespace NetFabric.Samples.VSwitchHost.Run;
 
 /// <summary>
-/// <c>run --topology FILE --port NAME=afpacket:IFACE …</c>: binds each exterior port whose host interface is NAME to
-/// a real Linux interface and forwards between them with the decision engine until cancelled (Ctrl-C), printing
-/// statistics periodically. Exit code 0 after a clean stop, 2 on bad input (one line naming what is wrong).
+/// <c>run --topology FILE --port NAME=afpacket:IFACE|NAME=dpdk:DEVARGS … [--dpdk-args "…"]</c>: binds each exterior
+/// port whose host interface is NAME to a Linux interface (AF_PACKET) or a DPDK device (a virtual device's devargs,
+/// e.g. <c>net_af_packet0,iface=eth1</c> or <c>net_tap0</c>, or a PCI address) and forwards between them with the
+/// decision engine until cancelled (Ctrl-C), printing statistics periodically. DPDK starts once, with the EAL
+/// arguments of <c>--dpdk-args</c> (e.g. <c>"--no-huge -m 256"</c> on a machine without hugepages), only when a
+/// port asks for it. Exit code 0 after a clean stop, 2 on bad input or a device that cannot be opened (one line
+/// naming what is wrong).
 /// </summary>
 public static class RunCommand
 {
@@ -19,7 +24,7 @@ public static class RunCommand
 
     /// <summary>Runs until <paramref name="cancel"/> is signalled.</summary>
     public static int Run(string topologyPath, IReadOnlyList<string> portSpecs, int workers, TimeSpan statsInterval,
-        TextWriter output, TextWriter error, CancellationToken cancel)
+        TextWriter output, TextWriter error, CancellationToken cancel, string? dpdkArguments = null)
     {
         TopologySnapshot topology;
         try
@@ -31,19 +36,28 @@ public static class RunCommand
             return Fail(error, e.Message.ReplaceLineEndings(" "));
         }
         var bound = topology.Ports.Values.Where(p => p.HostInterface is not null).Select(p => p.HostInterface!).ToHashSet();
-        var bindings = new List<(string Name, string Interface)>();
+        var bindings = new List<(string Name, string Kind, string Device)>();
         foreach (string spec in portSpecs)
         {
             int equals = spec.IndexOf('=');
             string name = equals > 0 ? spec[..equals] : "";
             string target = equals > 0 ? spec[(equals + 1)..] : "";
-            if (name.Length == 0 || !target.StartsWith("afpacket:", StringComparison.Ordinal) || target.Length == "afpacket:".Length)
-                return Fail(error, $"--port '{spec}' is not NAME=afpacket:IFACE.");
+            int colon = target.IndexOf(':');
+            string kind = colon > 0 ? target[..colon] : "";
+            string device = colon > 0 ? target[(colon + 1)..] : "";
+            if (name.Length == 0 || kind is not ("afpacket" or "dpdk") || device.Length == 0)
+                return Fail(error, $"--port '{spec}' is not NAME=afpacket:IFACE or NAME=dpdk:DEVARGS.");
             if (!bound.Contains(name))
                 return Fail(error, $"--port '{spec}': no exterior port of the topology is bound to '{name}' (known: {string.Join(", ", bound.Order())}).");
-            bindings.Add((name, target["afpacket:".Length..]));
+            bindings.Add((name, kind, device));
         }
-        if (bindings.Count == 0) return Fail(error, "give at least one --port NAME=afpacket:IFACE.");
+        if (bindings.Count == 0) return Fail(error, "give at least one --port NAME=afpacket:IFACE or NAME=dpdk:DEVARGS.");
+        DpdkRuntimeOptions? dpdkOptions = null;
+        if (bindings.Any(b => b.Kind == "dpdk") || dpdkArguments is not null)
+        {
+            dpdkOptions = DpdkArguments.Parse(dpdkArguments, bindings.Where(b => b.Kind == "dpdk" && DpdkArguments.IsPciAddress(b.Device)).Select(b => b.Device.Split(',')[0]), out string? problem);
+            if (dpdkOptions is null) return Fail(error, problem!);
+        }
 
         using var pool = new PacketPool(16_384);
         var ports = new List<IPacketPort>();
@@ -51,22 +65,26 @@ public static class RunCommand
         {
             using var pipeline = new PacketPipeline(new PipelineOptions { Workers = workers });
             var interfaces = new Dictionary<string, uint>();
-            foreach (var (name, iface) in bindings)
+            // One DPDK environment per process: a second run in the same process (tests) reuses it.
+            var dpdk = dpdkOptions is null ? null : DpdkRuntime.Current ?? DpdkRuntime.Start(dpdkOptions);
+            foreach (var (name, kind, device) in bindings)
             {
-                var port = new AfPacketPort(iface, pool, new AfPacketPortOptions { Name = name });
+                IPacketPort port = kind == "dpdk"
+                    ? DpdkPort.Create(dpdk!, device, new DpdkPortOptions { Name = name })
+                    : new AfPacketPort(device, pool, new AfPacketPortOptions { Name = name });
                 ports.Add(port);
                 interfaces[name] = pipeline.AddPort(port);
             }
             using var engine = new DecisionEngine(topology, interfaces) { Flows = pipeline.Flows };
             pipeline.Resolver = engine;
             pipeline.Start();
-            output.WriteLine($"NetFabric: running {topologyPath} (version {topology.Version}) on {string.Join(", ", bindings.Select(b => $"{b.Name}={b.Interface}"))} with {workers} worker(s); Ctrl-C stops.");
+            output.WriteLine($"NetFabric: running {topologyPath} (version {topology.Version}) on {string.Join(", ", bindings.Select(b => $"{b.Name}={b.Kind}:{b.Device}"))} with {workers} worker(s); Ctrl-C stops.");
             while (!cancel.WaitHandle.WaitOne(statsInterval)) Report(output, pipeline);
             pipeline.Stop();
             Report(output, pipeline);
             return 0;
         }
-        catch (PortException e)
+        catch (Exception e) when (e is PortException or DpdkException or DpdkUnavailableException or ArgumentException)
         {
             return Fail(error, e.Message.ReplaceLineEndings(" "));
         }

@@ -13,6 +13,12 @@ namespace NetFabric.Datapath.Buffers;
 /// A buffer returned twice is detected, counted in <see cref="DoubleReturns"/> and ignored (in debug builds it
 /// also fails a <see cref="Debug.Assert(bool)"/>), so a bug cannot hand one buffer to two owners.
 /// </summary>
+/// <remarks>
+/// Buffers that a native port hands out (a DPDK mbuf whose private area hosts the buffer's descriptor) are released
+/// through the same calls: <see cref="PacketBuffer.Release"/> and <see cref="Return(PacketBuffer)"/> recognise them
+/// (their descriptor names the native object) and give them back to the port's runtime instead of to a pool. Such a
+/// buffer's clone (<see cref="TryClone"/>) is an ordinary pool buffer rented from the pool its runtime designates.
+/// </remarks>
 public sealed unsafe class PacketPool : IDisposable
 {
     /// <summary>Default bytes of frame room per buffer (fits a 1500-byte MTU frame plus tags, or a jumbo-less GRO-free frame).</summary>
@@ -116,11 +122,12 @@ public sealed unsafe class PacketPool : IDisposable
         return buffers.Length;
     }
 
-    /// <summary>Returns a buffer of this pool. A buffer of another pool goes to its own pool.</summary>
+    /// <summary>Returns a buffer of this pool. A buffer of another pool (or of a native port) goes to its own owner.</summary>
     public void Return(PacketBuffer buffer)
     {
         if (buffer.IsNull) return;
-        if (buffer.Descriptor->PoolId != _id)
+        // A native buffer (an mbuf) may carry this pool's id, as the pool its clones come from; it is never on this stack.
+        if (buffer.Descriptor->PoolId != _id || buffer.Descriptor->Native != 0)
         {
             ReturnToOwner(buffer);
             return;
@@ -173,10 +180,27 @@ public sealed unsafe class PacketPool : IDisposable
     internal static void ReturnToOwner(PacketBuffer buffer)
     {
         if (buffer.IsNull) return;
+        if (buffer.Descriptor->Native != 0)
+        {
+            ReturnToNativeOwner(buffer.Descriptor);
+            return;
+        }
         var pool = Registry[buffer.Descriptor->PoolId];
         if (pool is null) ThrowHelper.ArgumentOutOfRange(nameof(buffer), "The buffer's pool has been disposed.");
         pool.Return(buffer);
     }
+
+    // Off the hot path's inlined body: only native ports' buffers come here.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ReturnToNativeOwner(PacketDescriptor* descriptor)
+    {
+        var owner = NativeBufferOwner.Current;
+        if (owner is null) throw new InvalidOperationException("The buffer belongs to a native port whose runtime has been disposed.");
+        owner.Release(descriptor);
+    }
+
+    /// The id descriptors carry to name this pool (for native owners that designate it as their clone pool).
+    internal ushort Id => _id;
 
     internal static void ResetDescriptor(PacketDescriptor* descriptor)
     {

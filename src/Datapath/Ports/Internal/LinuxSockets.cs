@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace NetFabric.Datapath.Ports.Internal;
 
 /// The libc calls and kernel structures behind <see cref="AfPacketPort"/>. Every signature is blittable
-/// (pointers, integers) so the source-generated stubs do no marshalling beyond saving errno; the assembly does
-/// not set DisableRuntimeMarshalling, so strings and arrays are deliberately kept out of these signatures.
+/// (pointers, integers) so the source-generated stubs do no marshalling beyond saving errno; the assembly sets
+/// DisableRuntimeMarshalling (for the DPDK bindings), so every signature must stay blittable.
 /// Layouts follow the LP64 Linux ABI (x86-64, arm64) and stay correct on 32-bit Linux because every
 /// pointer-sized C field is a pointer or nint/nuint here.
 internal static unsafe partial class LinuxSockets
