@@ -205,6 +205,21 @@ uint32_t nf_pool_available(void *pool)
 	return pool == NULL ? 0 : rte_mempool_avail_count(pool);
 }
 
+/* The first ethdev port that devargs designate, as testpmd's "port attach" finds it: a driver may name its port
+ * otherwise than the device (net_ring with nodeaction names it after the ring). */
+static int nf_find_port(const char *devargs, uint16_t *port_id)
+{
+	struct rte_dev_iterator iterator;
+	if (rte_eth_iterator_init(&iterator, devargs) != 0)
+		return -ENODEV;
+	uint16_t id = rte_eth_iterator_next(&iterator);
+	if (id == RTE_MAX_ETHPORTS)
+		return -ENODEV; /* the iterator cleaned up after itself */
+	rte_eth_iterator_cleanup(&iterator);
+	*port_id = id;
+	return 0;
+}
+
 int nf_port_attach(const char *devargs, uint16_t *port_id)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
@@ -217,14 +232,14 @@ int nf_port_attach(const char *devargs, uint16_t *port_id)
 	memcpy(name, devargs, length);
 	name[length] = '\0';
 	/* A device the EAL already probed (--vdev, an allowed PCI device) is used as it is. */
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0 || nf_find_port(devargs, port_id) == 0)
 		return 0;
 	int result = rte_dev_probe(devargs);
 	if (result < 0)
 		return result;
-	if (rte_eth_dev_get_port_by_name(name, port_id) != 0)
-		return -ENODEV;
-	return 0;
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0 || nf_find_port(devargs, port_id) == 0)
+		return 0;
+	return -ENODEV;
 }
 
 int nf_ring_pair_create(const char *first, const char *second, uint32_t ring_size,

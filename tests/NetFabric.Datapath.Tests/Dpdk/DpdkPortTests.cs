@@ -113,6 +113,22 @@ public class DpdkPortTests(DpdkFixture fixture)
     }
 
     [Fact]
+    public void A_net_ring_device_whose_port_is_named_after_its_ring_is_found_after_the_probe()
+    {
+        var runtime = fixture.Require();
+        using var pool = new PacketPool(16);
+        string ring = Unique("nfr");
+        // With nodeaction the driver names the port after the ring, not after the device.
+        using var port = DpdkPort.Create(runtime, $"{Unique("net_ring_node")},nodeaction={ring}:0:CREATE");
+        Assert.Equal("net_ring", port.DriverName);
+        var frames = DpdkTraffic.Frames(4);
+        Assert.Equal(frames.Length, DpdkTraffic.SendFromPool(port, pool, frames));
+        var received = DpdkTraffic.ReceiveBuffers(port, frames.Length);
+        Assert.Equal(frames, received.Select(b => b.Data.ToArray()));
+        foreach (var buffer in received) buffer.Release();
+    }
+
+    [Fact]
     public void Released_mbufs_go_back_to_the_mempool()
     {
         var runtime = fixture.Require();
