@@ -15,6 +15,14 @@ public sealed record PipelineOptions
     /// <summary>Slots of each worker's exact-match cache; 0 disables it (every lookup goes to the megaflow classifier).</summary>
     public int ExactMatchCacheEntries { get; init; } = 8192;
 
+    /// <summary>
+    /// A megaflow hit is copied into the exact-match cache with probability 1 in this many (as Open vSwitch's
+    /// emc-insert-inv-prob, default 100): a flow with steady traffic gets in after about that many packets, while
+    /// with more flows than the cache holds, one-packet-each traffic does not evict the residents on every hit.
+    /// 1 inserts on every hit. Flows installed by an upcall always go in.
+    /// </summary>
+    public int ExactMatchInsertOneIn { get; init; } = 100;
+
     /// <summary>Most megaflows cached at once.</summary>
     public int FlowCapacity { get; init; } = 65536;
 
@@ -45,6 +53,7 @@ public sealed record PipelineOptions
         if (Workers < 1) errors.Add($"Workers must be at least 1 (was {Workers}).");
         if (BurstSize is < 1 or > 64) errors.Add($"BurstSize must be 1..64 (was {BurstSize}).");
         if (ExactMatchCacheEntries < 0) errors.Add($"ExactMatchCacheEntries must not be negative (was {ExactMatchCacheEntries}).");
+        if (ExactMatchInsertOneIn < 1) errors.Add($"ExactMatchInsertOneIn must be at least 1 (was {ExactMatchInsertOneIn}).");
         if (FlowCapacity < 1) errors.Add($"FlowCapacity must be positive (was {FlowCapacity}).");
         if (UpcallsPerSecondPerPort <= 0) errors.Add($"UpcallsPerSecondPerPort must be positive (was {UpcallsPerSecondPerPort}).");
         if (UpcallBurst < 1) errors.Add($"UpcallBurst must be at least 1 (was {UpcallBurst}).");

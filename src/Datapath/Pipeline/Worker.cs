@@ -129,6 +129,21 @@ public sealed partial class Worker
         return _mine.AsSpan(0, mine);
     }
 
+    // xorshift32: a cheap per-worker coin for probabilistic exact-match-cache insertion.
+    private uint _coin = 0x9E37_79B9;
+
+    private bool InsertIntoExactMatchCache()
+    {
+        uint oneIn = (uint)_pipeline.Options.ExactMatchInsertOneIn;
+        if (oneIn == 1) return true;
+        uint x = _coin;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        _coin = x;
+        return x % oneIn == 0;
+    }
+
     private void Process(Span<PacketBuffer> packets, long now)
     {
         int count = packets.Length;
@@ -178,7 +193,7 @@ public sealed partial class Worker
                 var entry = results[j];
                 if (entry is not null)
                 {
-                    if (emc is not null)
+                    if (emc is not null && InsertIntoExactMatchCache())
                     {
                         int i = _missOrder[j];
                         emc.Insert(_keys[i], _hashes[i], entry);
