@@ -30,6 +30,35 @@ public class DpdkKernelPortTests(DpdkFixture fixture)
         Assert.Equal("net_af_packet", port.DriverName);
         Assert.False(port.SuppressesGCTransition);
 
+        ExchangeWithKernel(net, ns, port, pool, expectedInPort: 5);
+    }
+
+    [Fact]
+    public void A_net_tap_port_moved_into_a_namespace_exchanges_arp_and_a_datagram_with_its_kernel()
+    {
+        NetworkNamespaces.SkipUnlessRoot();
+        var runtime = fixture.Require();
+        using var net = new NetworkNamespaces();
+        string ns = net.Name("t1"), tap = net.Name("tp1");
+        net.CreateNamespace(ns);
+        using var pool = new PacketPool(16);
+        // DPDK creates the tap interface in this namespace; the kernel end is then moved where the test's traffic
+        // lives, while the port keeps its file descriptor.
+        using var port = DpdkPort.Create(runtime, $"net_tap_{tap},iface={tap}", new DpdkPortOptions { InPort = 6, RxDescriptors = 256, TxDescriptors = 256 });
+        Assert.Equal("net_tap", port.DriverName);
+        Assert.False(port.SuppressesGCTransition);
+        NetworkNamespaces.Run("ip", "link", "set", tap, "netns", ns);
+        net.Exec(ns, "sysctl", "-qw", $"net.ipv6.conf.{tap}.disable_ipv6=1");
+        net.Exec(ns, "ip", "link", "set", tap, "address", HostMac.ToString());
+        net.Exec(ns, "ip", "address", "add", $"{HostIp}/24", "dev", tap);
+        // A tap's operational state stays "unknown" (it has no carrier to report): no waiting for "up" here.
+        net.Exec(ns, "ip", "link", "set", tap, "up");
+        ExchangeWithKernel(net, ns, port, pool, expectedInPort: 6);
+    }
+
+    // The kernel in ns sends a datagram to PortIp: the port must see its ARP request, answer it, then get the datagram.
+    private static void ExchangeWithKernel(NetworkNamespaces net, string ns, DpdkPort port, PacketPool pool, uint expectedInPort)
+    {
         net.Exec(ns, "bash", "-c", $"echo hello > /dev/udp/{PortIp}/9");
         byte[]? datagram = null;
         bool answered = false;
@@ -40,7 +69,7 @@ public class DpdkKernelPortTests(DpdkFixture fixture)
             int count = port.RxBurst(0, burst);
             foreach (var buffer in burst.AsSpan(0, count))
             {
-                Assert.Equal(5u, buffer.InPort);
+                Assert.Equal(expectedInPort, buffer.InPort);
                 byte[] frame = buffer.Data.ToArray();
                 buffer.Release();
                 if (IsArpRequestFor(frame, PortIp))
