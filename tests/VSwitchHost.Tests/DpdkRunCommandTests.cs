@@ -43,34 +43,10 @@ public class DpdkRunCommandTests
         NetworkNamespaces.SkipUnlessRoot();
         if (!File.Exists(Path.Combine(AppContext.BaseDirectory, "libnetfabric_dpdk.so")))
             Assert.Skip("The DPDK shim was not built (install dpdk libdpdk-dev cmake pkg-config and rebuild).");
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b"), tapA = net.Name("a0"), tapB = net.Name("b0");
-        net.CreateHost(a, tapA, net.Name("a1"), "198.18.0.1/24", "02:00:00:00:00:01");
-        net.CreateHost(b, tapB, net.Name("b1"), "198.18.0.2/24", "02:00:00:00:00:02");
-        string topology = Path.Combine(Path.GetTempPath(), $"netfabric-dpdk-run-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(topology, "bridges:\n  - name: br\n    ports:\n      - { name: a, exterior: vm-a }\n      - { name: b, exterior: vm-b }\n", TestContext.Current.CancellationToken);
-        using var stop = new CancellationTokenSource();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        try
-        {
-            var running = Task.Run(() => RunCommand.Run(topology,
-                [$"vm-a=dpdk:net_af_packet_a,iface={tapA}", $"vm-b=dpdk:net_af_packet_b,iface={tapB}"], 1, TimeSpan.FromMilliseconds(200),
-                output, error, stop.Token, "--no-huge -m 256"), TestContext.Current.CancellationToken);
-            await Task.Delay(1500, TestContext.Current.CancellationToken);
-            Assert.False(running.IsCompleted, $"run stopped early: {error}");
-            var ping = net.TryExec(a, "ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.0.2");
-            stop.Cancel();
-            int exitCode = await running;
-            Assert.True(ping.ExitCode == 0, $"{ping.StandardOutput}\n{ping.StandardError}\n{error}\n{output}");
-            Assert.Equal(0, exitCode);
-            Assert.Contains("vm-a=dpdk:net_af_packet_a", output.ToString());
-            Assert.Contains("vm-b rx", output.ToString());
-        }
-        finally
-        {
-            stop.Cancel();
-            File.Delete(topology);
-        }
+        var output = await RunCommandTests.PingThroughRun(
+            (tapA, tapB) => [$"vm-a=dpdk:net_af_packet_a,iface={tapA}", $"vm-b=dpdk:net_af_packet_b,iface={tapB}"],
+            dpdkArguments: "--no-huge -m 256", startup: TimeSpan.FromMilliseconds(1500));
+        Assert.Contains("vm-a=dpdk:net_af_packet_a", output);
+        Assert.Contains("vm-b rx", output);
     }
 }

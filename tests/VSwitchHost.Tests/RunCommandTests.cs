@@ -31,6 +31,17 @@ public class RunCommandTests
     public async Task Run_forwards_kernel_ping_between_two_namespaces_until_cancelled()
     {
         NetworkNamespaces.SkipUnlessRoot();
+        var output = await PingThroughRun((tapA, tapB) => [$"vm-a=afpacket:{tapA}", $"vm-b=afpacket:{tapB}"], dpdkArguments: null, startup: TimeSpan.FromMilliseconds(500));
+        Assert.Contains("NetFabric: running", output);
+        Assert.Contains("vm-a rx", output);
+    }
+
+    /// <summary>
+    /// Two namespaces on one bridge, their host-side veth ends bound by <paramref name="ports"/>: runs the command,
+    /// pings vm-b from vm-a, stops it, asserts the ping and the clean exit, and returns what the command printed.
+    /// </summary>
+    internal static async Task<string> PingThroughRun(Func<string, string, string[]> ports, string? dpdkArguments, TimeSpan startup)
+    {
         using var net = new NetworkNamespaces();
         string a = net.Name("a"), b = net.Name("b"), tapA = net.Name("a0"), tapB = net.Name("b0");
         net.CreateHost(a, tapA, net.Name("a1"), "198.18.0.1/24", "02:00:00:00:00:01");
@@ -42,16 +53,16 @@ public class RunCommandTests
         var error = new StringWriter();
         try
         {
-            var running = Task.Run(() => RunCommand.Run(topology, [$"vm-a=afpacket:{tapA}", $"vm-b=afpacket:{tapB}"], 1, TimeSpan.FromMilliseconds(200), output, error, stop.Token),
+            var running = Task.Run(() => RunCommand.Run(topology, ports(tapA, tapB), 1, TimeSpan.FromMilliseconds(200), output, error, stop.Token, dpdkArguments),
                 TestContext.Current.CancellationToken);
-            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await Task.Delay(startup, TestContext.Current.CancellationToken);
+            Assert.False(running.IsCompleted, $"run stopped early: {error}");
             var ping = net.TryExec(a, "ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.0.2");
             stop.Cancel();
             int exitCode = await running;
-            Assert.True(ping.ExitCode == 0, $"{ping.StandardOutput}\n{error}");
+            Assert.True(ping.ExitCode == 0, $"{ping.StandardOutput}\n{error}\n{output}");
             Assert.Equal(0, exitCode);
-            Assert.Contains("NetFabric: running", output.ToString());
-            Assert.Contains("vm-a rx", output.ToString());
+            return output.ToString();
         }
         finally
         {

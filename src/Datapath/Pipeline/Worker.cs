@@ -19,6 +19,7 @@ public sealed partial class Worker
 {
     private readonly PacketPipeline _pipeline;
     private readonly ExactMatchCache? _emc;
+    private readonly uint _emcInsertOneIn;
     private readonly OutputBatcher _sink;
     private readonly WorkerCounters _counters = new();
     private readonly ParkingQueue _parking;
@@ -44,6 +45,7 @@ public sealed partial class Worker
         _pipeline = pipeline;
         Id = id;
         _emc = pipeline.Options.ExactMatchCacheEntries > 0 ? new ExactMatchCache(pipeline.Options.ExactMatchCacheEntries) : null;
+        _emcInsertOneIn = (uint)pipeline.Options.ExactMatchInsertOneIn;
         _sink = new OutputBatcher(id, _counters);
         _parking = new ParkingQueue(pipeline.Options.ParkingCapacity);
     }
@@ -134,7 +136,7 @@ public sealed partial class Worker
 
     private bool InsertIntoExactMatchCache()
     {
-        uint oneIn = (uint)_pipeline.Options.ExactMatchInsertOneIn;
+        uint oneIn = _emcInsertOneIn;
         if (oneIn == 1) return true;
         uint x = _coin;
         x ^= x << 13;

@@ -248,8 +248,8 @@ public sealed class Router : IVirtualDevice
     private void LearnHost(SimulationContext context, PortInfo ingress)
     {
         if (!ingress.LearnsHosts || ingress.Address is not { } subnet) return;
-        // A zero-bit read returns the value and widens nothing; the reads below record what the decision used.
-        uint source = context.ReadIpv4SourcePrefix(0).Value;
+        // Peeked at (records nothing); the reads below record only what the decision used.
+        uint source = context.CurrentKey.Ipv4Source.Value;
         int differs = FirstDifference(subnet, source);
         if (differs != 0)
         {
