@@ -12,12 +12,22 @@
 
 #include <stdint.h>
 
-#define NF_DPDK_ABI_VERSION 1
+struct rte_mbuf;
+
+#define NF_DPDK_ABI_VERSION 2
 /* The largest burst one call moves (NetFabric's PacketBatch.MaximumSize). */
 #define NF_MAX_BURST 64
 
-#define NF_STATE_FREE 0
-#define NF_STATE_OWNED 1
+/* NetFabric's dynamic mbuf field (struct nf_packet_meta), registered at this fixed offset by
+ * nf_metadata_register: the last 8 bytes of rte_mbuf's dynfield1 area. Drivers that register fields of their
+ * own take the lowest free offset, so they do not compete for it. */
+#define NF_META_OFFSET 120
+
+/* nf_packet_meta.flags */
+#define NF_FLAG_OWNED 1u          /* a NetFabric stage owns the mbuf (received, allocated); clear once sent */
+#define NF_FLAG_FLOW_HASH 2u      /* nf_packet_extension.flow_hash is valid */
+#define NF_FLAG_TUNNEL 4u         /* nf_packet_extension.tunnel_* are valid */
+#define NF_FLAG_TIMESTAMP 8u      /* nf_packet_extension.timestamp is valid */
 
 #if defined(__GNUC__)
 #define NF_EXPORT __attribute__((visibility("default")))
@@ -26,24 +36,25 @@
 #endif
 
 /*
- * The C mirror of NetFabric's PacketDescriptor (src/Datapath/Buffers/Internal/PacketDescriptor.cs). It lives
- * in each mbuf's private area (rte_mbuf_to_priv), so a managed PacketBuffer handle is a pointer to it.
+ * NetFabric's PacketDescriptor (src/Datapath/Buffers/Internal/PacketDescriptor.cs) is laid out as struct rte_mbuf
+ * for its first 128 bytes, so a managed PacketBuffer handle is the rte_mbuf* itself: receive and transmit hand
+ * mbuf pointers across unchanged. Besides the mbuf's own fields (buf_addr, data_off, pkt_len, data_len, buf_len,
+ * pool, next) NetFabric keeps two things per packet:
+ *  - struct nf_packet_meta in its dynamic field at NF_META_OFFSET, written on every receive;
+ *  - struct nf_packet_extension in the mbuf's private area (rte_mbuf_to_priv), whose fields are valid only while
+ *    their bit is set in nf_packet_meta.flags, so receive never touches that cache line.
  */
-struct nf_packet_descriptor {
-	uint8_t *buffer;        /* rte_mbuf.buf_addr */
-	intptr_t native;        /* the rte_mbuf* */
-	int32_t data_offset;    /* rte_mbuf.data_off */
-	int32_t length;         /* rte_mbuf.data_len */
-	int32_t capacity;       /* rte_mbuf.buf_len */
-	int32_t index;          /* unused for mbufs (0) */
-	int32_t state;          /* NF_STATE_* */
-	uint16_t pool_id;       /* the managed pool that clones of this buffer come from */
-	uint16_t reserved;
-	uint32_t in_port;
+struct nf_packet_meta {
+	uint32_t in_port;       /* the port number the receiving DpdkPort stamps */
+	uint32_t flags;         /* NF_FLAG_* */
+};
+
+struct nf_packet_extension {
 	uint32_t flow_hash;
-	uint64_t tunnel_id;
 	uint32_t tunnel_source;
+	uint64_t tunnel_id;
 	uint32_t tunnel_destination;
+	uint32_t reserved;
 	int64_t timestamp;
 };
 
@@ -103,10 +114,10 @@ struct nf_abi {
 	uint32_t abi_size;
 	char dpdk_version[64];
 	uint16_t mbuf_headroom;   /* RTE_PKTMBUF_HEADROOM */
-	uint16_t priv_size;       /* sizeof(struct nf_packet_descriptor) rounded up to RTE_MBUF_PRIV_ALIGN */
+	uint16_t priv_size;       /* the mbuf private area NetFabric's mempools get (holds nf_packet_extension) */
 	uint16_t max_burst;
 	uint16_t max_lcores;
-	uint16_t descriptor[16];  /* 15 fields + size */
+	uint16_t descriptor[16];  /* PacketDescriptor's 15 fields as an mbuf holds them, + size (see nf_abi_get) */
 	uint16_t burst_result[4]; /* 3 fields + size */
 	uint16_t port_stats[9];   /* 8 fields + size */
 	uint16_t link[6];         /* 5 fields + size */
@@ -118,6 +129,7 @@ NF_EXPORT int nf_abi_get(struct nf_abi *abi);
 
 NF_EXPORT int nf_eal_init(int argc, char **argv);
 NF_EXPORT int nf_eal_cleanup(void);
+NF_EXPORT int nf_metadata_register(void);
 NF_EXPORT int nf_errno(void);
 NF_EXPORT void nf_strerror(int error, char *buffer, uint32_t size);
 NF_EXPORT int nf_thread_register(void);
@@ -137,11 +149,11 @@ NF_EXPORT int nf_port_close(uint16_t port_id, int remove_device);
 NF_EXPORT int nf_port_stats(uint16_t port_id, struct nf_port_stats *stats);
 NF_EXPORT int nf_port_link(uint16_t port_id, struct nf_link *link);
 
-NF_EXPORT uint16_t nf_rx_burst(uint16_t port_id, uint16_t queue, struct nf_packet_descriptor **out, uint16_t count,
-		uint16_t pool_id, uint32_t in_port, struct nf_burst_result *result);
-NF_EXPORT uint16_t nf_tx_burst(uint16_t port_id, uint16_t queue, struct nf_packet_descriptor *const *descriptors,
+NF_EXPORT uint16_t nf_rx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf **out, uint16_t count,
+		uint32_t in_port, struct nf_burst_result *result);
+NF_EXPORT int32_t nf_tx_burst(uint16_t port_id, uint16_t queue, struct rte_mbuf *const *mbufs,
 		uint16_t count, struct nf_burst_result *result);
-NF_EXPORT uint16_t nf_alloc_burst(void *pool, struct nf_packet_descriptor **out, uint16_t count, uint16_t pool_id);
+NF_EXPORT uint16_t nf_alloc_burst(void *pool, struct rte_mbuf **out, uint16_t count);
 NF_EXPORT void nf_free_bulk(void *const *mbufs, uint32_t count);
 NF_EXPORT void nf_burst_data(void *const *mbufs, uint16_t count, void **data, uint16_t *lengths);
 

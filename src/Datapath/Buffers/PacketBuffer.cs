@@ -54,26 +54,40 @@ public readonly unsafe struct PacketBuffer : IEquatable<PacketBuffer>
     /// <summary>A hash of the packet's flow, set by whoever computed one (0 when none).</summary>
     public uint FlowHash
     {
-        get => Descriptor->FlowHash;
-        set => Descriptor->FlowHash = value;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Descriptor->Flags & PacketDescriptor.FlagFlowHash) != 0 ? Descriptor->FlowHash : 0;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        set
+        {
+            Descriptor->FlowHash = value;
+            Descriptor->Flags |= PacketDescriptor.FlagFlowHash;
+        }
     }
 
     /// <summary>Receive timestamp in nanoseconds since the Unix epoch (0 when the port does not stamp).</summary>
     public long Timestamp
     {
-        get => Descriptor->Timestamp;
-        set => Descriptor->Timestamp = value;
+        get => (Descriptor->Flags & PacketDescriptor.FlagTimestamp) != 0 ? Descriptor->Timestamp : 0;
+        set
+        {
+            Descriptor->Timestamp = value;
+            Descriptor->Flags |= PacketDescriptor.FlagTimestamp;
+        }
     }
 
-    /// <summary>The tunnel the packet arrived through (set by decapsulation).</summary>
+    /// <summary>The tunnel the packet arrived through (set by decapsulation; the default when none).</summary>
     public TunnelMetadata Tunnel
     {
-        get => new(Descriptor->TunnelId, new IPv4Address(Descriptor->TunnelSource), new IPv4Address(Descriptor->TunnelDestination));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Descriptor->Flags & PacketDescriptor.FlagTunnel) != 0
+            ? new(Descriptor->TunnelId, new IPv4Address(Descriptor->TunnelSource), new IPv4Address(Descriptor->TunnelDestination))
+            : default;
         set
         {
             Descriptor->TunnelId = value.Id;
             Descriptor->TunnelSource = value.Source.Value;
             Descriptor->TunnelDestination = value.Destination.Value;
+            Descriptor->Flags |= PacketDescriptor.FlagTunnel;
         }
     }
 
@@ -82,7 +96,8 @@ public readonly unsafe struct PacketBuffer : IEquatable<PacketBuffer>
     public bool TrySetLength(int length)
     {
         if ((uint)length > (uint)(Descriptor->Capacity - Descriptor->DataOffset)) return false;
-        Descriptor->Length = length;
+        Descriptor->Length = (ushort)length;
+        Descriptor->PacketLength = (uint)length;
         return true;
     }
 
@@ -98,8 +113,9 @@ public readonly unsafe struct PacketBuffer : IEquatable<PacketBuffer>
             prepended = default;
             return false;
         }
-        Descriptor->DataOffset -= count;
-        Descriptor->Length += count;
+        Descriptor->DataOffset -= (ushort)count;
+        Descriptor->Length += (ushort)count;
+        Descriptor->PacketLength = Descriptor->Length;
         prepended = new Span<byte>(Descriptor->Buffer + Descriptor->DataOffset, count);
         return true;
     }
@@ -109,8 +125,9 @@ public readonly unsafe struct PacketBuffer : IEquatable<PacketBuffer>
     public bool TryTrimFront(int count)
     {
         if ((uint)count > (uint)Descriptor->Length) return false;
-        Descriptor->DataOffset += count;
-        Descriptor->Length -= count;
+        Descriptor->DataOffset += (ushort)count;
+        Descriptor->Length -= (ushort)count;
+        Descriptor->PacketLength = Descriptor->Length;
         return true;
     }
 

@@ -45,12 +45,14 @@ public sealed unsafe class PacketPool : IDisposable
 
     /// <summary>
     /// Creates a pool of <paramref name="count"/> buffers, each with <paramref name="headroom"/> bytes in front of
-    /// <paramref name="dataSize"/> bytes of frame room. Allocates (count × (64 + headroom + dataSize)) bytes of native memory.
+    /// <paramref name="dataSize"/> bytes of frame room. Allocates (count × (192 + headroom + dataSize)) bytes of native memory.
     /// </summary>
     public PacketPool(int count, int dataSize = DefaultDataSize, int headroom = DefaultHeadroom)
     {
         if (count <= 0) ThrowHelper.ArgumentOutOfRange(nameof(count), "A pool holds at least one buffer.");
         if (dataSize < 64 || headroom < 0) ThrowHelper.ArgumentOutOfRange(nameof(dataSize), "A buffer holds at least 64 bytes of frame and a non-negative headroom.");
+        // Offsets and lengths are 16-bit, as in a DPDK mbuf, whose layout the descriptor shares.
+        if (headroom + dataSize > ushort.MaxValue) ThrowHelper.ArgumentOutOfRange(nameof(dataSize), "Headroom and frame room together must not exceed 65535 bytes.");
         Count = count;
         DataSize = dataSize;
         _headroom = headroom;
@@ -70,11 +72,10 @@ public sealed unsafe class PacketPool : IDisposable
             var descriptor = _descriptors + i;
             *descriptor = default;
             descriptor->Buffer = _memory + (nint)i * stride;
-            descriptor->Capacity = headroom + dataSize;
+            descriptor->Capacity = (ushort)(headroom + dataSize);
             descriptor->Index = i;
             descriptor->PoolId = _id;
-            descriptor->DataOffset = headroom;
-            descriptor->State = PacketDescriptor.StateFree;
+            descriptor->DataOffset = (ushort)headroom;
             _next[i] = i + 1 < count ? i + 1 : -1;
         }
         _head = 1; // index 0 on top, tag 0
@@ -108,7 +109,7 @@ public sealed unsafe class PacketPool : IDisposable
             return false;
         }
         var descriptor = _descriptors + index;
-        descriptor->State = PacketDescriptor.StateOwned;
+        descriptor->Flags = PacketDescriptor.FlagOwned;
         ResetDescriptor(descriptor);
         buffer = new PacketBuffer(descriptor);
         return true;
@@ -126,8 +127,8 @@ public sealed unsafe class PacketPool : IDisposable
     public void Return(PacketBuffer buffer)
     {
         if (buffer.IsNull) return;
-        // A native buffer (an mbuf) may carry this pool's id, as the pool its clones come from; it is never on this stack.
-        if (buffer.Descriptor->PoolId != _id || buffer.Descriptor->Native != 0)
+        // A native buffer (an mbuf) has no pool id (those bytes are DPDK's): test that first.
+        if (buffer.Descriptor->IsNative || buffer.Descriptor->PoolId != _id)
         {
             ReturnToOwner(buffer);
             return;
@@ -135,13 +136,13 @@ public sealed unsafe class PacketPool : IDisposable
         var descriptor = buffer.Descriptor;
         // A cheap owner check catches the common double release; two threads releasing the same buffer at the
         // same instant is a race the check does not cover (and an ownership bug in any case).
-        if (descriptor->State != PacketDescriptor.StateOwned)
+        if ((descriptor->Flags & PacketDescriptor.FlagOwned) == 0)
         {
             Interlocked.Increment(ref _doubleReturns);
             Debug.Assert(false, "A packet buffer was returned to its pool twice.");
             return;
         }
-        descriptor->State = PacketDescriptor.StateFree;
+        descriptor->Flags = 0;
         Push(descriptor->Index);
     }
 
@@ -153,21 +154,30 @@ public sealed unsafe class PacketPool : IDisposable
 
     /// <summary>
     /// Copies <paramref name="source"/> (frame, headroom position and metadata) into a buffer rented from the same
-    /// pool; false (counted as exhaustion) when that pool is empty. Used to send one packet out of several ports.
+    /// pool (for a native port's buffer, from the pool its runtime designates); false (counted as exhaustion) when
+    /// that pool is empty or its buffers are too small. Used to send one packet out of several ports.
     /// </summary>
     public static bool TryClone(PacketBuffer source, out PacketBuffer copy)
     {
-        var pool = Registry[source.Descriptor->PoolId];
+        var from = source.Descriptor;
+        var pool = from->IsNative ? NativeBufferOwner.Current?.ClonePool : Registry[from->PoolId];
         if (pool is null || !pool.TryRent(out copy))
         {
             copy = default;
             return false;
         }
-        var from = source.Descriptor;
         var to = copy.Descriptor;
+        if (from->DataOffset + from->Length > to->Capacity)
+        {
+            copy.Release();
+            copy = default;
+            return false;
+        }
         to->DataOffset = from->DataOffset;
         to->Length = from->Length;
+        to->PacketLength = from->Length;
         to->InPort = from->InPort;
+        to->Flags = PacketDescriptor.FlagOwned | (from->Flags & ~PacketDescriptor.FlagOwned);
         to->FlowHash = from->FlowHash;
         to->TunnelId = from->TunnelId;
         to->TunnelSource = from->TunnelSource;
@@ -180,7 +190,7 @@ public sealed unsafe class PacketPool : IDisposable
     internal static void ReturnToOwner(PacketBuffer buffer)
     {
         if (buffer.IsNull) return;
-        if (buffer.Descriptor->Native != 0)
+        if (buffer.Descriptor->IsNative)
         {
             ReturnToNativeOwner(buffer.Descriptor);
             return;
@@ -202,17 +212,17 @@ public sealed unsafe class PacketPool : IDisposable
     /// The id descriptors carry to name this pool (for native owners that designate it as their clone pool).
     internal ushort Id => _id;
 
+    // Empty frame at the standard headroom (the pool's, or DPDK's for an mbuf), metadata cleared, ownership kept.
     internal static void ResetDescriptor(PacketDescriptor* descriptor)
     {
-        var pool = Registry[descriptor->PoolId];
-        descriptor->DataOffset = pool?._headroom ?? 0;
+        int headroom = descriptor->IsNative
+            ? NativeBufferOwner.Current?.Headroom ?? 0
+            : Registry[descriptor->PoolId]?._headroom ?? 0;
+        descriptor->DataOffset = (ushort)Math.Min(headroom, descriptor->Capacity);
         descriptor->Length = 0;
+        descriptor->PacketLength = 0;
         descriptor->InPort = 0;
-        descriptor->FlowHash = 0;
-        descriptor->TunnelId = 0;
-        descriptor->TunnelSource = 0;
-        descriptor->TunnelDestination = 0;
-        descriptor->Timestamp = 0;
+        descriptor->Flags &= PacketDescriptor.FlagOwned;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

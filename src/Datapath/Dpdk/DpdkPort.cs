@@ -17,13 +17,14 @@ namespace NetFabric.Datapath.Dpdk;
 /// <see cref="TxBurst"/> hands mbufs back to DPDK as they are. One native call per burst.
 /// </summary>
 /// <remarks>
-/// <para><b>Receive</b> takes up to 64 mbufs from the device and fills the NetFabric descriptor in each mbuf's
-/// private area (frame offset and length, capacity, the options' in-port; flow hash, tunnel and timestamp cleared)
-/// in the same call. A frame that is not one direct, exclusive segment (a jumbo frame chained over several mbufs,
-/// an indirect or shared mbuf) is freed and counted in <see cref="PortStatistics.RxDrops"/>: the datapath rewrites
-/// frames in place and reads them as one span.</para>
-/// <para><b>Transmit</b> writes each descriptor's frame offset and length back into its mbuf and calls
-/// rte_eth_tx_burst; what the device did not take is freed in bulk and counted in
+/// <para><b>Receive</b> takes up to 64 mbufs from the device and hands them out as they are: a
+/// <see cref="PacketBuffer"/> is an rte_mbuf pointer (NetFabric's descriptor shares the mbuf's layout), so the
+/// only per-packet work is one 8-byte store of the options' in-port and the ownership flag into NetFabric's dynamic
+/// mbuf field, which also marks flow hash, tunnel and timestamp as absent. A frame that is not one direct, exclusive
+/// segment (a jumbo frame chained over several mbufs, an indirect or shared mbuf) is freed and counted in
+/// <see cref="PortStatistics.RxDrops"/>: the datapath rewrites frames in place and reads them as one span.</para>
+/// <para><b>Transmit</b> hands the mbufs to rte_eth_tx_burst as they are (the datapath keeps the mbuf's offset and
+/// lengths up to date as it edits a frame); what the device did not take is freed in bulk and counted in
 /// <see cref="PortStatistics.TxDrops"/>. A buffer that is not an mbuf (from a <see cref="PacketPool"/>: packets the
 /// resolver emitted, clones) is copied into an mbuf taken from the runtime's mempool in one bulk allocation per
 /// burst, and released; when the mempool is empty it is dropped and counted.</para>
@@ -46,7 +47,6 @@ public sealed unsafe class DpdkPort : IPacketPort
 
     private readonly DpdkRuntime _runtime;
     private readonly ushort _portId;
-    private readonly ushort _poolId;
     private readonly uint _inPort;
     private readonly bool _fast;
     private readonly PortCounters[] _counters;
@@ -61,7 +61,6 @@ public sealed unsafe class DpdkPort : IPacketPort
     {
         _runtime = runtime;
         _portId = info.PortId;
-        _poolId = runtime.ClonePoolId;
         _inPort = options.InPort;
         _rings = rings;
         Name = name;
@@ -266,11 +265,12 @@ public sealed unsafe class DpdkPort : IPacketPort
         if ((uint)queue >= (uint)QueueCount) ThrowNoSuchQueue(queue);
         if (buffers.IsEmpty) return 0;
         ref var gate = ref _gates[queue];
-        // A full fence: either Dispose sees this burst in progress, or this burst sees the port disposed.
-        Interlocked.Exchange(ref gate.Receiving, 1);
+        // No fence here: Dispose's process-wide barrier orders this store before the read of _disposed below, so
+        // either Dispose sees this burst in progress, or this burst sees the port disposed.
+        Volatile.Write(ref gate.Receiving, 1);
         try
         {
-            if (_disposed != 0) return 0;
+            if (Volatile.Read(ref _disposed) != 0) return 0;
             DpdkThread.EnsureRegistered(_runtime);
             MbufRecycler.FlushCurrentThread();
             ushort wanted = (ushort)Math.Min(buffers.Length, MaximumBurst);
@@ -280,8 +280,8 @@ public sealed unsafe class DpdkPort : IPacketPort
             fixed (PacketBuffer* slots = buffers)
             {
                 received = _fast
-                    ? DpdkNative.RxBurstFast(_portId, (ushort)queue, (PacketDescriptor**)slots, wanted, _poolId, _inPort, &result)
-                    : DpdkNative.RxBurst(_portId, (ushort)queue, (PacketDescriptor**)slots, wanted, _poolId, _inPort, &result);
+                    ? DpdkNative.RxBurstFast(_portId, (ushort)queue, (PacketDescriptor**)slots, wanted, _inPort, &result)
+                    : DpdkNative.RxBurst(_portId, (ushort)queue, (PacketDescriptor**)slots, wanted, _inPort, &result);
             }
             ref var counters = ref _counters[queue];
             counters.RxPackets += received;
@@ -301,10 +301,10 @@ public sealed unsafe class DpdkPort : IPacketPort
         if ((uint)queue >= (uint)QueueCount) ThrowNoSuchQueue(queue);
         if (buffers.IsEmpty) return 0;
         ref var gate = ref _gates[queue];
-        Interlocked.Exchange(ref gate.Transmitting, 1);
+        Volatile.Write(ref gate.Transmitting, 1);
         try
         {
-            if (_disposed != 0)
+            if (Volatile.Read(ref _disposed) != 0)
             {
                 _counters[queue].TxDrops += buffers.Length;
                 foreach (var buffer in buffers) buffer.Release();
@@ -325,26 +325,18 @@ public sealed unsafe class DpdkPort : IPacketPort
 
     private int TransmitChunk(int queue, ReadOnlySpan<PacketBuffer> chunk)
     {
-        int foreign = 0;
-        foreach (var buffer in chunk)
-            if (buffer.Descriptor->Native == 0) foreign++;
         NativeBurstResult result = default;
-        int sent = 0;
+        int sent;
+        // A PacketBuffer is an rte_mbuf pointer when it came from DPDK: the caller's span is the shim's input. The
+        // shim refuses (-1, nothing sent) a burst holding a pool buffer, which is then staged as a copy.
         fixed (PacketBuffer* given = chunk)
+            sent = Transmit(queue, (PacketDescriptor**)given, chunk.Length, &result);
+        int count = chunk.Length;
+        if (sent < 0)
         {
-            var list = (PacketDescriptor**)given;
-            int count = chunk.Length;
-            if (foreign > 0)
-            {
-                list = _scratch + queue * 2 * MaximumBurst;
-                count = StageCopies(chunk, foreign, list, list + MaximumBurst);
-            }
-            if (count > 0)
-            {
-                sent = _fast
-                    ? DpdkNative.TxBurstFast(_portId, (ushort)queue, list, (ushort)count, &result)
-                    : DpdkNative.TxBurst(_portId, (ushort)queue, list, (ushort)count, &result);
-            }
+            var staged = _scratch + queue * 2 * MaximumBurst;
+            count = StageCopies(chunk, staged, staged + MaximumBurst);
+            sent = count > 0 ? Transmit(queue, staged, count, &result) : 0;
         }
         ref var counters = ref _counters[queue];
         counters.TxPackets += sent;
@@ -353,16 +345,24 @@ public sealed unsafe class DpdkPort : IPacketPort
         return sent;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Transmit(int queue, PacketDescriptor** mbufs, int count, NativeBurstResult* result) => _fast
+        ? DpdkNative.TxBurstFast(_portId, (ushort)queue, mbufs, (ushort)count, result)
+        : DpdkNative.TxBurst(_portId, (ushort)queue, mbufs, (ushort)count, result);
+
     /// Puts the chunk's mbufs in <paramref name="staged"/> as they are and a copy of every other buffer in a fresh
     /// mbuf (one bulk allocation); the copied buffers are released. Returns how many were staged.
-    private int StageCopies(ReadOnlySpan<PacketBuffer> chunk, int foreign, PacketDescriptor** staged, PacketDescriptor** fresh)
+    private int StageCopies(ReadOnlySpan<PacketBuffer> chunk, PacketDescriptor** staged, PacketDescriptor** fresh)
     {
-        int allocated = DpdkNative.AllocBurst(_runtime.Mempool, fresh, (ushort)foreign, _poolId);
+        int foreign = 0;
+        foreach (var buffer in chunk)
+            if (!buffer.Descriptor->IsNative) foreign++;
+        int allocated = DpdkNative.AllocBurst(_runtime.Mempool, fresh, (ushort)foreign);
         int used = 0, count = 0;
         foreach (var buffer in chunk)
         {
             var source = buffer.Descriptor;
-            if (source->Native != 0)
+            if (source->IsNative)
             {
                 staged[count++] = source;
                 continue;
@@ -376,6 +376,7 @@ public sealed unsafe class DpdkPort : IPacketPort
                     new ReadOnlySpan<byte>(source->Buffer + source->DataOffset, source->Length)
                         .CopyTo(new Span<byte>(copy->Buffer + copy->DataOffset, source->Length));
                     copy->Length = source->Length;
+                    copy->PacketLength = source->Length;
                     staged[count++] = copy;
                 }
             }
@@ -413,6 +414,9 @@ public sealed unsafe class DpdkPort : IPacketPort
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // The other half of the bursts' fence-free gate: after this, every processor has made its gate store
+        // visible, so a burst that missed _disposed is seen below as in progress.
+        Interlocked.MemoryBarrierProcessWide();
         var spin = new SpinWait();
         for (int i = 0; i < _gates.Length; i++)
         {

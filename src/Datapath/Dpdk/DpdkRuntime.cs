@@ -13,10 +13,10 @@ namespace NetFabric.Datapath.Dpdk;
 /// it, and after <see cref="Dispose"/> no other can be started in the same process.
 /// </summary>
 /// <remarks>
-/// <para><b>Zero copy.</b> The mempool's mbufs carry a NetFabric packet descriptor in their private area
-/// (priv_size = the descriptor's size rounded to RTE_MBUF_PRIV_ALIGN). A receive burst fills the descriptors of the
-/// mbufs it got in one native call, so the <see cref="PacketBuffer"/> a worker sees is the mbuf's own data, and a
-/// transmit hands the mbuf itself back to DPDK.</para>
+/// <para><b>Zero copy.</b> NetFabric's packet descriptor shares rte_mbuf's layout, so the <see cref="PacketBuffer"/>
+/// a worker sees is the received mbuf itself and a transmit hands it back to DPDK unchanged. The runtime reserves
+/// 8 bytes of every mbuf (a dynamic field at offset 120: in-port and flags) right after the EAL starts, and gives
+/// the mempool's mbufs a 64-byte private area (flow hash, tunnel, timestamp).</para>
 /// <para><b>Releasing.</b> Releasing an mbuf-backed buffer (<see cref="PacketBuffer.Release"/>, or a port
 /// dropping it) queues the mbuf on the calling thread; the queue is freed to the mempool in one call when 64 are
 /// waiting and at the thread's next burst. A thread that released buffers and will not burst again (a test, a
@@ -45,7 +45,7 @@ public sealed unsafe class DpdkRuntime : IDisposable
     // the same process fails in confusing ways; the first failure is reported again instead.
     private static DpdkException? s_ealFailure;
 
-    private readonly MbufRecycler _recycler = new();
+    private readonly MbufRecycler _recycler;
     private readonly List<DpdkPort> _ports = [];
     private readonly PacketPool _clonePool;
     private readonly nint _mempool;
@@ -59,6 +59,7 @@ public sealed unsafe class DpdkRuntime : IDisposable
         EalArguments = arguments;
         _mempool = mempool;
         _clonePool = clonePool;
+        _recycler = new MbufRecycler(clonePool, DpdkNativeLibrary.Abi.MbufHeadroom);
         DpdkVersion = DpdkAbi.DpdkVersionOf(DpdkNativeLibrary.Abi);
         MbufHeadroom = DpdkNativeLibrary.Abi.MbufHeadroom;
     }
@@ -101,6 +102,17 @@ public sealed unsafe class DpdkRuntime : IDisposable
                     $"DPDK's environment (EAL) did not start: {DpdkNative.ErrorText(error)} (error {error}). Arguments: {string.Join(' ', arguments)}. " +
                     "The EAL needs root (or the capabilities for its memory and devices), hugepages unless NoHugePages is set, " +
                     "and a file prefix no other DPDK process uses; its log lines above say which step failed.", error);
+            }
+
+            int registered = DpdkNative.MetadataRegister();
+            if (registered < 0)
+            {
+                int error = -registered;
+                DpdkNative.EalCleanup();
+                s_disposedOnce = true;
+                throw new DpdkException(
+                    $"DPDK could not reserve NetFabric's per-packet field in its mbufs (bytes 120 to 127, a dynamic mbuf field): {DpdkNative.ErrorText(error)} (error {error}). " +
+                    "A driver probed while the environment started took those bytes: open virtual devices with DpdkPort.Create instead of DpdkRuntimeOptions.VirtualDevices.", error);
             }
 
             nint mempool;
@@ -158,7 +170,11 @@ public sealed unsafe class DpdkRuntime : IDisposable
     /// <summary>Threads whose registration failed (no free lcore id); they work without a mempool cache.</summary>
     public int UnregisteredThreads => Volatile.Read(ref _unregisteredThreads);
 
-    /// <summary>Releases of mbuf-backed buffers that were not owned at the time (a double release; ignored).</summary>
+    /// <summary>
+    /// Releases of mbuf-backed buffers that had already been released (ignored). A release after the buffer was
+    /// transmitted is not detected: the mbuf then belongs to DPDK, and marking that on every transmitted packet
+    /// would cost a store into another cache line per packet.
+    /// </summary>
     public long DoubleReleases => _recycler.DoubleReleases;
 
     /// <summary>The pool clones of mbuf-backed buffers are rented from.</summary>

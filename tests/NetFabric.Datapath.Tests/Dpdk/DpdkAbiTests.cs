@@ -36,9 +36,10 @@ public class DpdkAbiTests
             Assert.True(managed[i].Offsets.SequenceEqual(native[i]),
                 $"{managed[i].Name}: managed [{string.Join(", ", managed[i].Offsets)}], shim [{string.Join(", ", native[i])}]");
         Assert.Empty(DpdkAbi.Mismatches(abi));
-        // The descriptor fits the mbuf's private area, which DPDK wants 8-byte aligned.
+        // The descriptor is a 128-byte rte_mbuf followed by its private area, which DPDK wants 8-byte aligned.
         Assert.Equal(sizeof(PacketDescriptor), native[0][^1]);
-        Assert.True(abi.PrivSize >= sizeof(PacketDescriptor) && abi.PrivSize % 8 == 0, $"priv_size {abi.PrivSize}");
+        Assert.Equal(sizeof(PacketDescriptor) - 128, abi.PrivSize);
+        Assert.Equal(0, abi.PrivSize % 8);
         Assert.Equal(128, abi.MbufHeadroom);
         Assert.StartsWith("DPDK ", DpdkAbi.DpdkVersionOf(abi));
     }
@@ -47,13 +48,13 @@ public class DpdkAbiTests
     public unsafe void A_shim_whose_descriptor_differs_is_refused_with_the_field_named()
     {
         var abi = LoadShim();
-        abi.Descriptor[3] += 4; // Length
+        abi.Descriptor[3] += 4; // Length (rte_mbuf.data_len)
         abi.PortStatistics[8] -= 8; // the statistics' size
 
         var problems = DpdkAbi.Mismatches(abi);
 
         Assert.Equal(2, problems.Count);
-        Assert.Contains(problems, p => p.StartsWith("PacketDescriptor.Length: the shim has 24, these bindings 20", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("PacketDescriptor.Length: the shim has 44, these bindings 40", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("PortStatistics.(size)", StringComparison.Ordinal));
     }
 

@@ -10,7 +10,7 @@ namespace NetFabric.Datapath.Dpdk.Internal;
 internal static unsafe class DpdkAbi
 {
     /// NF_DPDK_ABI_VERSION in native/netfabric_dpdk.h.
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     /// The largest burst one shim call moves (NF_MAX_BURST).
     public const int MaximumBurst = PacketBatch.MaximumSize;
@@ -40,12 +40,17 @@ internal static unsafe class DpdkAbi
         NativePortInfo i = default;
         return
         [
+            // Where an mbuf holds each field (the shim reports rte_mbuf's offsets, its dynamic field's and its private
+            // area's), then the flag bits packed four bits apart, then the size of mbuf plus private area.
             new("PacketDescriptor",
-                ["Buffer", "Native", "DataOffset", "Length", "Capacity", "Index", "State", "PoolId", "Reserved", "InPort", "FlowHash", "TunnelId", "TunnelSource", "TunnelDestination", "Timestamp", "(size)"],
-                [Offset(&d, &d.Buffer), Offset(&d, &d.Native), Offset(&d, &d.DataOffset), Offset(&d, &d.Length), Offset(&d, &d.Capacity),
-                 Offset(&d, &d.Index), Offset(&d, &d.State), Offset(&d, &d.PoolId), Offset(&d, &d.Reserved), Offset(&d, &d.InPort),
-                 Offset(&d, &d.FlowHash), Offset(&d, &d.TunnelId), Offset(&d, &d.TunnelSource), Offset(&d, &d.TunnelDestination),
-                 Offset(&d, &d.Timestamp), (ushort)sizeof(PacketDescriptor)]),
+                ["Buffer", "DataOffset", "PacketLength", "Length", "Capacity", "NativePool", "Next", "InPort", "Flags",
+                 "FlowHash", "TunnelSource", "TunnelId", "TunnelDestination", "Timestamp", "(flag bits)", "(size)"],
+                [Offset(&d, &d.Buffer), Offset(&d, &d.DataOffset), Offset(&d, &d.PacketLength), Offset(&d, &d.Length),
+                 Offset(&d, &d.Capacity), Offset(&d, &d.NativePool), Offset(&d, &d.Next), Offset(&d, &d.InPort), Offset(&d, &d.Flags),
+                 Offset(&d, &d.FlowHash), Offset(&d, &d.TunnelSource), Offset(&d, &d.TunnelId), Offset(&d, &d.TunnelDestination),
+                 Offset(&d, &d.Timestamp),
+                 (ushort)(PacketDescriptor.FlagOwned | PacketDescriptor.FlagFlowHash << 4 | PacketDescriptor.FlagTunnel << 8 | PacketDescriptor.FlagTimestamp << 12),
+                 (ushort)sizeof(PacketDescriptor)]),
             new("BurstResult", ["Count", "Rejected", "Bytes", "(size)"],
                 [Offset(&r, &r.Count), Offset(&r, &r.Rejected), Offset(&r, &r.Bytes), (ushort)sizeof(NativeBurstResult)]),
             new("PortStatistics", ["RxPackets", "TxPackets", "RxBytes", "TxBytes", "RxMissed", "RxErrors", "TxErrors", "RxNoMbuf", "(size)"],
@@ -86,8 +91,8 @@ internal static unsafe class DpdkAbi
         }
         if (abi.MaxBurst < MaximumBurst)
             problems.Add($"maximum burst: the shim moves {abi.MaxBurst} packets a call, these bindings need {MaximumBurst}");
-        if (abi.PrivSize < sizeof(PacketDescriptor))
-            problems.Add($"mbuf private area: {abi.PrivSize} bytes cannot hold a {sizeof(PacketDescriptor)}-byte descriptor");
+        if (abi.PrivSize != sizeof(PacketDescriptor) - PacketDescriptor.ExtensionOffset)
+            problems.Add($"mbuf private area: the shim gives mbufs {abi.PrivSize} bytes, these bindings need {sizeof(PacketDescriptor) - PacketDescriptor.ExtensionOffset} after the 128-byte rte_mbuf");
         var managed = ManagedLayouts();
         var native = NativeLayouts(abi);
         for (int s = 0; s < managed.Length; s++)

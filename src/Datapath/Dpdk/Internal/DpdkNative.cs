@@ -26,6 +26,9 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "nf_eal_init")]
     public static partial int EalInit(int argc, byte** argv);
 
+    [LibraryImport(Library, EntryPoint = "nf_metadata_register")]
+    public static partial int MetadataRegister();
+
     [LibraryImport(Library, EntryPoint = "nf_eal_cleanup")]
     public static partial int EalCleanup();
 
@@ -79,23 +82,24 @@ internal static unsafe partial class DpdkNative
     public static partial int PortLink(ushort portId, NativeLink* link);
 
     [LibraryImport(Library, EntryPoint = "nf_rx_burst")]
-    public static partial ushort RxBurst(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, ushort poolId, uint inPort, NativeBurstResult* result);
+    public static partial ushort RxBurst(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, uint inPort, NativeBurstResult* result);
 
     [LibraryImport(Library, EntryPoint = "nf_rx_burst")]
     [SuppressGCTransition]
-    public static partial ushort RxBurstFast(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, ushort poolId, uint inPort, NativeBurstResult* result);
+    public static partial ushort RxBurstFast(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, uint inPort, NativeBurstResult* result);
 
+    // Transmit returns the packets sent, or -1 (nothing sent) when the burst holds a buffer that is not an mbuf.
     [LibraryImport(Library, EntryPoint = "nf_tx_burst")]
-    public static partial ushort TxBurst(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, NativeBurstResult* result);
+    public static partial int TxBurst(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, NativeBurstResult* result);
 
     [LibraryImport(Library, EntryPoint = "nf_tx_burst")]
     [SuppressGCTransition]
-    public static partial ushort TxBurstFast(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, NativeBurstResult* result);
+    public static partial int TxBurstFast(ushort portId, ushort queue, PacketDescriptor** descriptors, ushort count, NativeBurstResult* result);
 
     // Mempool operations are lock-free ring and per-lcore cache operations: no system call, no blocking.
     [LibraryImport(Library, EntryPoint = "nf_alloc_burst")]
     [SuppressGCTransition]
-    public static partial ushort AllocBurst(nint pool, PacketDescriptor** descriptors, ushort count, ushort poolId);
+    public static partial ushort AllocBurst(nint pool, PacketDescriptor** descriptors, ushort count);
 
     [LibraryImport(Library, EntryPoint = "nf_free_bulk")]
     [SuppressGCTransition]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Buffers.Internal;
 
 namespace NetFabric.Datapath.Dpdk.Internal;
@@ -6,9 +7,9 @@ namespace NetFabric.Datapath.Dpdk.Internal;
 /// The owner of mbuf-backed buffers (installed as <see cref="NativeBufferOwner.Current"/> while a runtime lives):
 /// <see cref="Buffers.PacketBuffer.Release"/> on such a buffer lands in <see cref="Release"/>, which queues the
 /// mbuf on the calling thread's <see cref="MbufReleaseQueue"/> (no native call, no lock, no allocation after the
-/// thread's first release). A release of a buffer that is not owned (already released, or already handed to DPDK
-/// by a transmit) is counted and ignored, as <see cref="Buffers.PacketPool"/> does with its own buffers.
-internal sealed unsafe class MbufRecycler : NativeBufferOwner
+/// thread's first release). A release of a buffer that is not owned (already released)
+/// is counted and ignored, as <see cref="Buffers.PacketPool"/> does with its own buffers.
+internal sealed unsafe class MbufRecycler(PacketPool clonePool, int headroom) : NativeBufferOwner
 {
     [ThreadStatic] private static MbufReleaseQueue? t_queue;
 
@@ -18,15 +19,20 @@ internal sealed unsafe class MbufRecycler : NativeBufferOwner
     /// Releases of mbuf-backed buffers that were not owned at the time (ignored).
     public long DoubleReleases => Volatile.Read(ref _doubleReleases);
 
+    public override PacketPool ClonePool => clonePool;
+
+    public override int Headroom => headroom;
+
     public override void Release(PacketDescriptor* descriptor)
     {
-        if (descriptor->State != PacketDescriptor.StateOwned)
+        if ((descriptor->Flags & PacketDescriptor.FlagOwned) == 0)
         {
             Interlocked.Increment(ref _doubleReleases);
             return;
         }
-        descriptor->State = PacketDescriptor.StateFree;
-        (t_queue ?? CreateQueue()).Add(descriptor->Native);
+        descriptor->Flags = 0;
+        // The descriptor is the mbuf.
+        (t_queue ?? CreateQueue()).Add((nint)descriptor);
     }
 
     /// Hands the calling thread's released mbufs to DPDK. Called at every burst, and by anyone who released buffers
