@@ -125,6 +125,7 @@ internal static class DpdkHarness
         double allocatedPerPacket = (double)result.Allocated / Math.Max(1, result.Packets);
         Console.WriteLine($"  forwarded: {mpps:0.00} Mpps (both ports' transmits summed), {allocatedPerPacket:0.000} B/packet allocated");
         Console.WriteLine($"  threads registered with DPDK (own mempool cache): {runtime.RegisteredThreads}, unregistered: {runtime.UnregisteredThreads}");
+        Console.WriteLine($"  threads registered with DPDK (own mempool cache): {runtime.RegisteredThreads}, unregistered: {runtime.UnregisteredThreads}");
         Console.WriteLine($"  {first.Name}: {first.Statistics}");
         Console.WriteLine($"  {second.Name}: {second.Statistics}");
         if (statistics is { } s)
