@@ -9,6 +9,9 @@
 #   (benchmarks/NetFabric.Benchmarks/Dpdk): io (no lookup), io with the frame restore its pipeline modes use,
 #   the pipeline with one output-only flow per direction (EMC hit), and the routed hit path (two MAC sets,
 #   TTL decrement with checksum update, output) at 1,000 and 100,000 flows, megaflow only and with the EMC.
+# On the net_null pair it also runs the C floor (benchmarks/dpdk/native-floor.c): io from C with the mbufs
+# untouched, with one load or one store per mbuf, and through NetFabric's shim — what any binding that looks at
+# each mbuf can reach on this machine.
 # Every case runs once per round and the rounds are interleaved (testpmd, NetFabric, testpmd, ...), so a
 # neighbour's load on this shared machine spreads over all cases; the table gives each case's median over the
 # rounds and every run's figure. Rates are the forwarded packets per second summed over both ports (testpmd:
@@ -16,7 +19,7 @@
 #
 # A benchmark, not a test: never run by test.sh or CI (it refuses to when CI is set). Needs root (DPDK's EAL),
 # dpdk-testpmd and libdpdk (Debian: apt-get install -y dpdk dpdk-dev libdpdk-dev cmake pkg-config) and the .NET SDK.
-# About 8 minutes with the defaults (3 rounds of 5 s per case).
+# About 13 minutes with the defaults (3 rounds of 5 s per case).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -52,6 +55,11 @@ dotnet build -c Release benchmarks/NetFabric.Benchmarks -v quiet -nologo > "$out
 harness="$(dotnet msbuild benchmarks/NetFabric.Benchmarks -nologo -getProperty:TargetPath -p:Configuration=Release)"
 [ -f "$harness" ] || { echo "side-by-side.sh: no harness at '$harness'" >&2; exit 1; }
 [ -f "$(dirname "$harness")/libnetfabric_dpdk.so" ] || { echo "side-by-side.sh: the DPDK shim was not built (cmake, pkg-config, libdpdk-dev?), see $out/logs/build.log" >&2; exit 1; }
+# The C floor (native-floor.c): io between the net_null pair from C, raw and through the shim.
+floor="$out/native-floor"
+cc -O2 -o "$floor" benchmarks/dpdk/native-floor.c -Inative $(pkg-config --cflags libdpdk) \
+  -L"$(dirname "$harness")" -lnetfabric_dpdk -Wl,-rpath,"$(dirname "$harness")" $(pkg-config --libs libdpdk) -lpthread \
+  >> "$out/logs/build.log" 2>&1 || { echo "side-by-side.sh: native-floor.c did not compile, see $out/logs/build.log" >&2; exit 1; }
 
 # testpmd: DPDK's main lcore (stats printing) on CPU 1 and the forwarding lcore on CPU 0, as NetFabric's harness
 # places its main thread and its worker. With --stats-period testpmd does not read stdin; it stops on SIGINT, which
@@ -84,7 +92,12 @@ run_netfabric() { # log args...
   grep -q "warning:" "$log" && echo "    warning in $log: $(grep warning: "$log" | head -1)" >&2 || true
 }
 
-# id|label|runner args
+run_native() { # log mode
+  "$floor" "$2" "$seconds" > "$1" 2>&1 || true
+  sed -n 's/^result .* mpps=\([0-9.]*\)$/\1/p' "$1"
+}
+
+# id|label|runner args (native cases: net_null only)
 cases=(
   "testpmd-io|testpmd io|testpmd io"
   "nf-io|NetFabric io (no lookup)|netfabric --mode io"
@@ -97,6 +110,10 @@ cases=(
   "testpmd-macswap|testpmd macswap|testpmd macswap"
   "nf-routed-1k-emc|NetFabric routed, 1k flows, EMC on|netfabric --mode routed --flows 1000 --emc on"
   "nf-routed-100k-emc|NetFabric routed, 100k flows, EMC on|netfabric --mode routed --flows 100000 --emc on"
+  "c-raw|C floor: rte_eth io, mbufs untouched|native raw"
+  "c-read|C floor: io + one load per mbuf|native read"
+  "c-store|C floor: io + one store per mbuf|native store"
+  "c-shim|C floor: io through the shim|native shim"
 )
 # testpmd appears twice per pair and round (between NetFabric cases): twice the samples for the references.
 
@@ -109,7 +126,10 @@ for round in $(seq 1 "$rounds"); do
       IFS='|' read -r id label runner <<< "$entry"
       read -r -a words <<< "$runner"
       log="$out/logs/round$round-$pair-$id-$(date +%s%N).log"
-      if [ "${words[0]}" = testpmd ]; then
+      if [ "${words[0]}" = native ]; then
+        [ "$pair" = null ] || continue
+        value=$(run_native "$log" "${words[1]}")
+      elif [ "${words[0]}" = testpmd ]; then
         value=$(run_testpmd "$pair" "${words[1]}" "$log")
       else
         value=$(run_netfabric "$log" --vdev-pair "$pair" "${words[@]:1}")

@@ -70,6 +70,66 @@ public class PacketPoolTests
         return ok && !buffer.TrySetLength(int.MaxValue);
     }
 
+    [Property]
+    public unsafe bool Every_frame_edit_keeps_the_packet_length_equal_to_the_frame_length(byte[] steps)
+    {
+        // pkt_len and data_len of an mbuf: the descriptor shares the mbuf's layout, and a transmit hands both to DPDK.
+        using var pool = new PacketPool(1, dataSize: 256, headroom: 64);
+        pool.TryRent(out var buffer);
+        bool ok = true;
+        foreach (byte step in steps)
+        {
+            int amount = step >> 2;
+            _ = (step & 3) switch
+            {
+                0 => buffer.TrySetLength(amount * 4),
+                1 => buffer.TryPrepend(amount, out _),
+                2 => buffer.TryTrimFront(amount),
+                _ => buffer.TrySetLength(buffer.Length + amount),
+            };
+            ok &= buffer.Descriptor->PacketLength == (uint)buffer.Length && buffer.Data.Length == buffer.Length
+                && buffer.Headroom + buffer.Length + buffer.Tailroom == 64 + 256;
+        }
+        buffer.Release();
+        return ok;
+    }
+
+    [Fact]
+    public void Metadata_is_absent_until_set_and_reset_clears_it_but_keeps_the_buffer_owned()
+    {
+        using var pool = new PacketPool(1);
+        pool.TryRent(out var buffer);
+        Assert.Equal(0u, buffer.FlowHash);
+        Assert.Equal(default, buffer.Tunnel);
+        Assert.Equal(0L, buffer.Timestamp);
+        buffer.FlowHash = 0;
+        buffer.Timestamp = 5;
+        buffer.Tunnel = new NetFabric.Datapath.Flows.TunnelMetadata(9, new(1), new(2));
+        buffer.InPort = 4;
+        Assert.Equal(5L, buffer.Timestamp);
+        Assert.Equal(9UL, buffer.Tunnel.Id);
+
+        buffer.Reset();
+
+        Assert.Equal((0u, 0L, 0u), (buffer.FlowHash, buffer.Timestamp, buffer.InPort));
+        Assert.Equal(default, buffer.Tunnel);
+        Assert.Equal(PacketPool.DefaultHeadroom, buffer.Headroom);
+        buffer.Release();
+        Assert.Equal(0, pool.DoubleReturns);
+        Assert.Equal(1, pool.Available);
+    }
+
+    [Fact]
+    public void Buffers_larger_than_16_bit_offsets_allow_are_refused()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PacketPool(1, dataSize: 65_500, headroom: 128));
+        Assert.Contains("65535", error.Message, StringComparison.Ordinal);
+        using var largest = new PacketPool(1, dataSize: 65_535 - 128, headroom: 128);
+        Assert.True(largest.TryRent(out var buffer));
+        Assert.Equal(65_535 - 128, buffer.Tailroom);
+        buffer.Release();
+    }
+
     [Fact]
     public void A_clone_copies_frame_and_metadata_into_another_buffer()
     {

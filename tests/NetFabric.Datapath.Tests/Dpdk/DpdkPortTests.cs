@@ -3,7 +3,9 @@ using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Buffers.Internal;
 using NetFabric.Datapath.Dpdk;
 using NetFabric.Datapath.Dpdk.Internal;
+using NetFabric.Datapath.Flows;
 using NetFabric.Datapath.Ports;
+using NetFabric.Datapath.Protocols;
 
 namespace NetFabric.Datapath.Tests.Dpdk;
 
@@ -110,6 +112,76 @@ public class DpdkPortTests(DpdkFixture fixture)
             Assert.Equal(left.Statistics.TxBytes, right.Statistics.RxBytes);
             Assert.Equal(right.Statistics.TxBytes, left.Statistics.RxBytes);
         }
+    }
+
+    [Fact]
+    public void A_received_mbuf_carries_no_metadata_from_its_previous_trip()
+    {
+        var runtime = fixture.Require();
+        using var pool = new PacketPool(16);
+        var (left, right) = DpdkPort.CreateRingPair(runtime, Unique("meta_left"), Unique("meta_right"), new DpdkPortOptions { InPort = 3 });
+        using (left)
+        using (right)
+        {
+            var frames = DpdkTraffic.Frames(6);
+            DpdkTraffic.SendFromPool(left, pool, frames);
+            var received = DpdkTraffic.ReceiveBuffers(right, frames.Length);
+            // A worker decapsulated these, hashed them and stamped a time; the same mbufs then go round again.
+            foreach (var buffer in received)
+            {
+                Assert.Equal(default, buffer.Tunnel);
+                Assert.Equal(0u, buffer.FlowHash);
+                Assert.Equal(0L, buffer.Timestamp);
+                buffer.Tunnel = new TunnelMetadata(42, new IPv4Address(0xC612_0001), new IPv4Address(0xC612_0002));
+                buffer.FlowHash = 0xDEAD_BEEF;
+                buffer.Timestamp = 123_456_789;
+                buffer.InPort = 77;
+                Assert.Equal(42UL, buffer.Tunnel.Id);
+                Assert.Equal(0xDEAD_BEEFu, buffer.FlowHash);
+            }
+            var mbufs = received.Select(b => b).ToArray();
+            Assert.Equal(frames.Length, right.TxBurst(0, mbufs));
+
+            // Received again on the other end: the same mbufs, with the receiving port's number and nothing else.
+            var again = DpdkTraffic.ReceiveBuffers(left, frames.Length);
+            Assert.Equal(mbufs, again);
+            Assert.All(again, b =>
+            {
+                Assert.Equal(3u, b.InPort);
+                Assert.Equal(default, b.Tunnel);
+                Assert.Equal(0u, b.FlowHash);
+                Assert.Equal(0L, b.Timestamp);
+            });
+            foreach (var buffer in again) buffer.Release();
+        }
+    }
+
+    [Fact]
+    public void A_burst_mixing_mbufs_and_pool_buffers_goes_out_whole_and_in_order()
+    {
+        var runtime = fixture.Require();
+        using var pool = new PacketPool(16);
+        using var port = DpdkPort.Create(runtime, Unique("net_ring_mixed"));
+        var frames = DpdkTraffic.Frames(8);
+        DpdkTraffic.SendFromPool(port, pool, frames[..4]);
+        var mbufs = DpdkTraffic.ReceiveBuffers(port, 4);
+
+        // mbuf, pool buffer, mbuf, pool buffer, ...: the shim refuses the burst, the port copies the pool buffers in.
+        var burst = new List<PacketBuffer>();
+        for (int i = 0; i < 4; i++)
+        {
+            burst.Add(mbufs[i]);
+            Assert.True(pool.TryRent(out var buffer));
+            Assert.True(buffer.TrySetLength(frames[4 + i].Length));
+            frames[4 + i].CopyTo(buffer.Data);
+            burst.Add(buffer);
+        }
+        Assert.Equal(8, port.TxBurst(0, burst.ToArray()));
+        Assert.Equal(pool.Count, pool.Available);
+
+        var expected = Enumerable.Range(0, 4).SelectMany(i => new[] { frames[i], frames[4 + i] });
+        Assert.Equal(expected, DpdkTraffic.Receive(port, 8));
+        Assert.Equal(0, port.Statistics.TxDrops);
     }
 
     [Fact]
