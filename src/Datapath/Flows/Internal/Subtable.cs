@@ -131,8 +131,12 @@ internal sealed class Subtable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Prefetch(Slot[] slots, ulong hash)
     {
-        if (Sse.IsSupported)
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (int)hash & (slots.Length - Guard - 1))));
+        if (!Sse.IsSupported) return;
+        byte* home = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), (int)hash & (slots.Length - Guard - 1)));
+        Sse.Prefetch0(home);
+        // The first probe reads a whole window of slots, which straddles two cache lines unless the home slot
+        // starts one.
+        Sse.Prefetch0(home + Window * Unsafe.SizeOf<Slot>() - 1);
     }
 
     /// The entry of <paramref name="slots"/> covering <paramref name="key"/> (whose hash under the mask is
@@ -248,16 +252,20 @@ internal sealed class Subtable
         }
     }
 
-    /// Starts fetching the shape and key of <paramref name="entry"/>: the cache lines a verification reads next.
+    /// Starts fetching <paramref name="entry"/>: every cache line from the object's start to the end of its masked
+    /// key, i.e. what a verification reads next (the key) and what the search and the hit path read after it (the
+    /// method table, sequence, actions and statistics, which the runtime lays out before the key). With tables
+    /// larger than the caches each of these lines is a miss, and fetching them all at once for a whole burst is what
+    /// keeps a lookup from waiting on them one after another.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void PrefetchKey(FlowEntry entry)
     {
         if (!Sse.IsSupported) return;
         // Only a hint: if the GC moves the entry meanwhile, the prefetch is wasted, never wrong.
-        byte* start = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in entry.MaskedKey));
-        Sse.Prefetch0(start);
-        Sse.Prefetch0(start + 64);
-        Sse.Prefetch0(start + Unsafe.SizeOf<MaskedKey>() - 1);
+        byte* line = *(byte**)Unsafe.AsPointer(ref entry);
+        byte* end = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in entry.MaskedKey)) + Unsafe.SizeOf<MaskedKey>();
+        for (; line < end; line += 64) Sse.Prefetch0(line);
+        Sse.Prefetch0(end - 1);
     }
 
     /// The batch lookup's last step: the entry slot <paramref name="index"/> refers to if this subtable accepts it for
