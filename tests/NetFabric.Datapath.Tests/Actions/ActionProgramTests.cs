@@ -23,6 +23,33 @@ public class ActionProgramTests
     private static ActionProgram Routing(uint port = 3) =>
         ActionProgram.CreateBuilder().SetEthernetSource(RouterMac).SetEthernetDestination(NextHopMac).DecrementTtl().Output(port).Build();
 
+    [FsCheck.Xunit.Property(MaxTest = 500)]
+    public bool The_ttl_fast_path_agrees_with_the_full_header_walk(byte length, byte versionIhl, byte totalLength, bool tagged, byte ttl)
+    {
+        // A valid IPv4/UDP frame, then the fields the untagged 20-byte-header shortcut tests (EtherType, version and
+        // header length, total length, frame length) pushed to both sides of its conditions.
+        var valid = Ipv4Udp(ttl, tagged ? (ushort)7 : null, payload: 30);
+        var frame = valid[..Math.Min(valid.Length, 26 + length % 56)];
+        int ip = tagged ? 18 : 14;
+        if (frame.Length > ip) frame[ip] = (versionIhl & 3) != 0 ? (byte)0x45 : versionIhl;
+        if (frame.Length >= ip + 4 && (totalLength & 1) != 0) BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(ip + 2), (ushort)(totalLength >> 2));
+
+        // The reference: the full walk, then the decrement at the header it found.
+        var layout = default(NetFabric.Datapath.Actions.Internal.PacketLayout);
+        layout.Locate(frame);
+        var sink = ActionRunner.Run(ActionProgram.CreateBuilder().DecrementTtl().Output(1).Build(), frame);
+        if (layout.IpVersion != 4) return layout.IpVersion == 6 || sink.Drops.SequenceEqual([DropReason.Malformed]);
+        if (frame[layout.Network + 8] <= 1) return sink.Resolved.Count == 1 && sink.Resolved[0].Frame.AsSpan().SequenceEqual(frame);
+        var expected = (byte[])frame.Clone();
+        int at = layout.Network;
+        ushort word = BinaryPrimitives.ReadUInt16BigEndian(expected.AsSpan(at + 8));
+        ushort decremented = (ushort)(word - 0x100);
+        BinaryPrimitives.WriteUInt16BigEndian(expected.AsSpan(at + 8), decremented);
+        BinaryPrimitives.WriteUInt16BigEndian(expected.AsSpan(at + 10),
+            Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(at + 10)), word, decremented));
+        return sink.Outputs.Count == 1 && sink.Outputs[0].Frame.AsSpan().SequenceEqual(expected);
+    }
+
     [Fact]
     public void Drop_is_a_drop_program_that_drops_with_reason_Action()
     {
