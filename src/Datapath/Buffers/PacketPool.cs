@@ -14,9 +14,9 @@ namespace NetFabric.Datapath.Buffers;
 /// also fails a <see cref="Debug.Assert(bool)"/>), so a bug cannot hand one buffer to two owners.
 /// </summary>
 /// <remarks>
-/// Buffers that a native port hands out (a DPDK mbuf whose private area hosts the buffer's descriptor) are released
-/// through the same calls: <see cref="PacketBuffer.Release"/> and <see cref="Return(PacketBuffer)"/> recognise them
-/// (their descriptor names the native object) and give them back to the port's runtime instead of to a pool. Such a
+/// Buffers that a native port hands out (a DPDK mbuf, which is itself a descriptor: the two share rte_mbuf's layout)
+/// are released through the same calls: <see cref="PacketBuffer.Release"/> and <see cref="Return(PacketBuffer)"/>
+/// recognise them (their descriptor names a DPDK mempool) and give them back to the port's runtime instead of to a pool. Such a
 /// buffer's clone (<see cref="TryClone"/>) is an ordinary pool buffer rented from the pool its runtime designates.
 /// </remarks>
 public sealed unsafe class PacketPool : IDisposable
@@ -208,9 +208,6 @@ public sealed unsafe class PacketPool : IDisposable
         if (owner is null) throw new InvalidOperationException("The buffer belongs to a native port whose runtime has been disposed.");
         owner.Release(descriptor);
     }
-
-    /// The id descriptors carry to name this pool (for native owners that designate it as their clone pool).
-    internal ushort Id => _id;
 
     // Empty frame at the standard headroom (the pool's, or DPDK's for an mbuf), metadata cleared, ownership kept.
     internal static void ResetDescriptor(PacketDescriptor* descriptor)

@@ -182,8 +182,6 @@ public sealed unsafe class DpdkRuntime : IDisposable
 
     internal nint Mempool => _mempool;
 
-    internal ushort ClonePoolId => _clonePool.Id;
-
     internal MbufRecycler Recycler => _recycler;
 
     internal bool IsDisposed => _disposed != 0;
