@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NetFabric.Datapath.Dpdk;
 using NetFabric.Samples.VSwitchHost.Demo;
 using NetFabric.Samples.VSwitchHost.Inspect;
 using NetFabric.Samples.VSwitchHost.Run;
@@ -38,8 +39,17 @@ run.SetAction(result =>
         e.Cancel = true;
         stop.Cancel();
     };
-    return RunCommand.Run(result.GetValue(runTopology)!, result.GetValue(portSpecs) ?? [], result.GetValue(workers),
-        TimeSpan.FromSeconds(result.GetValue(statsEvery)), Console.Out, Console.Error, stop.Token, result.GetValue(dpdkArgs));
+    try
+    {
+        return RunCommand.Run(result.GetValue(runTopology)!, result.GetValue(portSpecs) ?? [], result.GetValue(workers),
+            TimeSpan.FromSeconds(result.GetValue(statsEvery)), Console.Out, Console.Error, stop.Token, result.GetValue(dpdkArgs));
+    }
+    finally
+    {
+        // The run leaves the process's DPDK environment up (a second run in one process reuses it); the process
+        // ends here, so shut it down: that releases its memory and removes its runtime directory.
+        DpdkRuntime.Current?.Dispose();
+    }
 });
 
 var root = new RootCommand("NetFabric sample vSwitch host.") { demo, run, inspect, trace };
