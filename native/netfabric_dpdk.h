@@ -24,7 +24,7 @@ struct rte_mbuf;
 #define NF_META_OFFSET 120
 
 /* nf_packet_meta.flags */
-#define NF_FLAG_OWNED 1u          /* a NetFabric stage owns the mbuf (received, allocated); clear once sent */
+#define NF_FLAG_OWNED 1u          /* a NetFabric stage owns the mbuf (received, allocated); cleared on release */
 #define NF_FLAG_FLOW_HASH 2u      /* nf_packet_extension.flow_hash is valid */
 #define NF_FLAG_TUNNEL 4u         /* nf_packet_extension.tunnel_* are valid */
 #define NF_FLAG_TIMESTAMP 8u      /* nf_packet_extension.timestamp is valid */
@@ -117,7 +117,7 @@ struct nf_abi {
 	uint16_t priv_size;       /* the mbuf private area NetFabric's mempools get (holds nf_packet_extension) */
 	uint16_t max_burst;
 	uint16_t max_lcores;
-	uint16_t descriptor[16];  /* PacketDescriptor's 15 fields as an mbuf holds them, + size (see nf_abi_get) */
+	uint16_t descriptor[16];  /* where an mbuf holds PacketDescriptor's 14 fields, the flag bits, the size (nf_abi_get) */
 	uint16_t burst_result[4]; /* 3 fields + size */
 	uint16_t port_stats[9];   /* 8 fields + size */
 	uint16_t link[6];         /* 5 fields + size */

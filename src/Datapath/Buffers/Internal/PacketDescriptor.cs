@@ -25,7 +25,8 @@ internal unsafe struct PacketDescriptor
     /// Where the extension starts: sizeof(struct rte_mbuf); an mbuf's private area.
     public const int ExtensionOffset = 128;
 
-    /// The buffer is owned by a stage of the datapath (rented, received); clear once released or transmitted.
+    /// The buffer is owned by a stage of the datapath (rented, received); cleared when it is released. A DPDK
+    /// transmit leaves it set (clearing it would cost a store per packet): a release after a transmit goes unnoticed.
     public const uint FlagOwned = 1;
     /// <see cref="FlowHash"/> holds a value.
     public const uint FlagFlowHash = 2;
