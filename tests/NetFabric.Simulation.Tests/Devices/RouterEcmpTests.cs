@@ -13,15 +13,10 @@ public class RouterEcmpTests
     private static readonly MacAddress Host = MacAddress.Parse("02:00:00:00:00:aa");
     private static readonly MacAddress P1Mac = MacAddress.Parse("02:00:00:00:01:01");
 
-    private readonly TopologySnapshot _topology = new TopologyBuilder()
-        .Router("r1", r => r
-            .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24", exterior: "h1")
-            .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24", exterior: "h2")
-            .Port("p3", mac: "02:00:00:00:03:01", address: "198.18.3.1/24", exterior: "h3")
-            .Route("10.0.0.0/8", port: "p2", gateway: "198.18.2.254")
-            .Route("10.0.0.0/8", port: "p3", gateway: "198.18.3.254")
-            .Route("172.16.0.0/16", port: "p2", gateway: "198.18.2.254"))
-        .Build();
+    private readonly TopologySnapshot _topology = RouterTests.ThreePortRouter(r => r
+        .Route("10.0.0.0/8", port: "p2", gateway: "198.18.2.254")
+        .Route("10.0.0.0/8", port: "p3", gateway: "198.18.3.254")
+        .Route("172.16.0.0/16", port: "p2", gateway: "198.18.2.254"));
 
     private readonly Router _router;
     private readonly SimulationContext _context = new();

@@ -341,7 +341,7 @@ public class RouterSingleHostTests
         ArpFrames.WriteReply(reply, VmB, IpB, PortB, Gateway);
         net.Send("vm-b", reply);
 
-        var routed = Assert.Single(PollUntil(net, "vm-b"));
+        var routed = Assert.Single(net.ReceiveAfterPolls("vm-b"));
         Assert.True(EthernetHeader.TryRead(routed, out var ethernet));
         Assert.Equal(PortB, ethernet.Source);
         Assert.Equal(VmB, ethernet.Destination);
@@ -366,17 +366,5 @@ public class RouterSingleHostTests
         Assert.True(EthernetHeader.TryRead(Assert.Single(net.Receive("vm-c")), out var moved));
         Assert.Equal(PortC, moved.Source);
         Assert.Equal(VmB, moved.Destination);
-    }
-
-    private static List<byte[]> PollUntil(VirtualNetwork net, string vm, int attempts = 10)
-    {
-        for (int i = 0; i < attempts; i++)
-        {
-            Thread.Sleep(250);
-            net.Pipeline.Poll();
-            var received = net.Receive(vm);
-            if (received.Count > 0) return received;
-        }
-        return [];
     }
 }

@@ -23,17 +23,20 @@ public class RouterTests
     private static readonly MacAddress P3Mac = MacAddress.Parse("02:00:00:00:03:01");
     private static readonly IPv4Address HostIp = IPv4Address.Parse("198.18.1.10");
 
-    private readonly TopologySnapshot _topology = new TopologyBuilder()
-        .Router("r1", r => r
+    private readonly TopologySnapshot _topology = ThreePortRouter(r => r
+        .Route("10.0.0.0/8", port: "p2", gateway: "198.18.2.254")
+        .Route("10.1.0.0/16", port: "p3", gateway: "198.18.3.254")
+        .Route("172.16.0.0/16", port: "p3", gateway: "198.18.3.254", source: "198.18.1.128/25")
+        .Route("172.16.0.0/16", port: "p2", gateway: "198.18.2.254")
+        .Blackhole("192.0.2.0/24")
+        .Reject("203.0.113.0/24"));
+
+    /// Router r1 with ports p1, p2, p3 on 198.18.1.0/24, .2.0/24 and .3.0/24 (exteriors h1 to h3), then <paramref name="routes"/>.
+    internal static TopologySnapshot ThreePortRouter(Func<RouterBuilder, RouterBuilder> routes) => new TopologyBuilder()
+        .Router("r1", r => routes(r
             .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24", exterior: "h1")
             .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24", exterior: "h2")
-            .Port("p3", mac: "02:00:00:00:03:01", address: "198.18.3.1/24", exterior: "h3")
-            .Route("10.0.0.0/8", port: "p2", gateway: "198.18.2.254")
-            .Route("10.1.0.0/16", port: "p3", gateway: "198.18.3.254")
-            .Route("172.16.0.0/16", port: "p3", gateway: "198.18.3.254", source: "198.18.1.128/25")
-            .Route("172.16.0.0/16", port: "p2", gateway: "198.18.2.254")
-            .Blackhole("192.0.2.0/24")
-            .Reject("203.0.113.0/24"))
+            .Port("p3", mac: "02:00:00:00:03:01", address: "198.18.3.1/24", exterior: "h3")))
         .Build();
 
     private readonly ManualTime _time = new();

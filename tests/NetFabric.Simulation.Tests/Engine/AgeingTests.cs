@@ -2,6 +2,7 @@ using NetFabric.Datapath.Protocols;
 using NetFabric.Simulation.Devices;
 using NetFabric.Simulation.State;
 using NetFabric.Simulation.Tests.Devices;
+using NetFabric.Simulation.Tests.Topology;
 
 namespace NetFabric.Simulation.Tests.Engine;
 
@@ -85,24 +86,16 @@ public class AgeingTests
     public void An_expired_ARP_entry_invalidates_the_flows_that_forwarded_with_it()
     {
         var time = new ManualTime();
-        var topology = new TopologyBuilder()
-            .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
-            .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("uplink"))
-            .Router("r1", r => r
-                .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
-                .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24"))
-            .Link("br1/uplink", "r1/p1")
-            .Link("br2/uplink", "r1/p2")
-            .Build();
+        var topology = TwoSubnets.Builder().Build();
         using var net = new VirtualNetwork(topology, state: new InProcessStateStore(time), time: time);
         var router = (Router)net.Engine.Device(topology.Device("r1").Id);
-        var vm2Ip = IPv4Address.Parse("198.18.2.20");
+        var vm2Ip = TwoSubnets.Vm2Ip;
         // Learn vm2 the way the router does: a request outstanding, then the reply.
         Assert.Equal(ResolveState.SendRequest, router.ArpCache.Resolve(vm2Ip));
         Assert.True(router.ArpCache.LearnSolicited(vm2Ip, Mac(20)));
 
         var frame = new byte[80];
-        int length = IpFrames.WriteUdp(frame, Mac(1), MacAddress.Parse("02:00:00:00:01:01"), IPv4Address.Parse("198.18.1.10"), vm2Ip, 1000, 2000, new byte[10]);
+        int length = IpFrames.WriteUdp(frame, Mac(1), TwoSubnets.GatewayMac1, TwoSubnets.Vm1Ip, vm2Ip, 1000, 2000, new byte[10]);
         net.Send("vm1", frame[..length]);
         Assert.Single(net.Receive("vm2"));
         net.Send("vm1", frame[..length]);

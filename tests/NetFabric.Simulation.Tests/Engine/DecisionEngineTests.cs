@@ -64,6 +64,20 @@ internal sealed class VirtualNetwork : IDisposable
         return received;
     }
 
+    /// Polls the pipeline every 250 ms (parked packets are retried on a poll) until <paramref name="vm"/> receives
+    /// something or <paramref name="attempts"/> polls passed; what it received, or nothing.
+    public List<byte[]> ReceiveAfterPolls(string vm, int attempts = 10)
+    {
+        for (int i = 0; i < attempts; i++)
+        {
+            Thread.Sleep(250);
+            Pipeline.Poll();
+            var received = Receive(vm);
+            if (received.Count > 0) return received;
+        }
+        return [];
+    }
+
     public IEnumerable<string> Vms => _vms.Keys;
 
     public void Dispose()

@@ -4,26 +4,15 @@ using NetFabric.Simulation.Engine;
 namespace NetFabric.Simulation.Tests.Engine;
 
 using NetFabric.Simulation.Topology;
+using static NetFabric.Simulation.Tests.Topology.TwoSubnets;
 
 /// Floods whose branches change the packet differently: each copy leaves with its own branch's changes only.
 public class FloodBranchTests
 {
-    private static readonly MacAddress Vm1Mac = MacAddress.Parse("02:00:00:00:00:0a");
-    private static readonly MacAddress Vm2Mac = MacAddress.Parse("02:00:00:00:00:14");
-    private static readonly MacAddress GatewayMac1 = MacAddress.Parse("02:00:00:00:01:01");
-    private static readonly MacAddress GatewayMac2 = MacAddress.Parse("02:00:00:00:02:01");
-    private static readonly IPv4Address Vm1Ip = IPv4Address.Parse("198.18.1.10");
-    private static readonly IPv4Address Vm2Ip = IPv4Address.Parse("198.18.2.20");
-
     /// vm1 and vm3 share br1 with the router; vm2 sits behind br2, whose static ARP lets the router route at once.
-    private static TopologySnapshot SubnetsWithNeighbour() => new TopologyBuilder()
-        .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("vm3", exterior: "vm3").Port("uplink"))
-        .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("uplink").StaticArp("198.18.2.20", "02:00:00:00:00:14"))
-        .Router("r1", r => r
-            .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
-            .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24"))
-        .Link("br1/uplink", "r1/p1")
-        .Link("br2/uplink", "r1/p2")
+    private static TopologySnapshot SubnetsWithNeighbour() => Builder()
+        .EditBridge("br1", b => b.Port("vm3", exterior: "vm3"))
+        .EditBridge("br2", b => b.StaticArp("198.18.2.20", "02:00:00:00:00:14"))
         .Build();
 
     private static byte[] UdpToVm2()

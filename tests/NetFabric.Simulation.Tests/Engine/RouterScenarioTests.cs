@@ -4,26 +4,11 @@ using NetFabric.Simulation.Devices;
 namespace NetFabric.Simulation.Tests.Engine;
 
 using NetFabric.Simulation.Topology;
+using static NetFabric.Simulation.Tests.Topology.TwoSubnets;
 
 public class RouterScenarioTests
 {
-    private static readonly MacAddress Vm1Mac = MacAddress.Parse("02:00:00:00:00:0a");
-    private static readonly MacAddress Vm2Mac = MacAddress.Parse("02:00:00:00:00:14");
-    private static readonly MacAddress GatewayMac1 = MacAddress.Parse("02:00:00:00:01:01");
-    private static readonly MacAddress GatewayMac2 = MacAddress.Parse("02:00:00:00:02:01");
-    private static readonly IPv4Address Vm1Ip = IPv4Address.Parse("198.18.1.10");
-    private static readonly IPv4Address Vm2Ip = IPv4Address.Parse("198.18.2.20");
-
-    /// Two subnets, one bridge each, joined by a router: vm1 on 198.18.1.0/24, vm2 on 198.18.2.0/24.
-    private static TopologySnapshot TwoSubnets() => new TopologyBuilder()
-        .Bridge("br1", b => b.Port("vm1", exterior: "vm1").Port("uplink"))
-        .Bridge("br2", b => b.Port("vm2", exterior: "vm2").Port("uplink"))
-        .Router("r1", r => r
-            .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
-            .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24"))
-        .Link("br1/uplink", "r1/p1")
-        .Link("br2/uplink", "r1/p2")
-        .Build();
+    private static TopologySnapshot TwoSubnets() => Topology.TwoSubnets.Builder().Build();
 
     private static byte[] Udp()
     {
@@ -35,20 +20,8 @@ public class RouterScenarioTests
     private static byte[] ArpReplyFromVm2()
     {
         var frame = new byte[ArpFrames.Length];
-        ArpFrames.WriteReply(frame, Vm2Mac, Vm2Ip, GatewayMac2, IPv4Address.Parse("198.18.2.1"));
+        ArpFrames.WriteReply(frame, Vm2Mac, Vm2Ip, GatewayMac2, Gateway2Ip);
         return frame;
-    }
-
-    private static List<byte[]> PollUntil(VirtualNetwork net, string vm, int attempts = 10)
-    {
-        for (int i = 0; i < attempts; i++)
-        {
-            Thread.Sleep(250);
-            net.Pipeline.Poll();
-            var received = net.Receive(vm);
-            if (received.Count > 0) return received;
-        }
-        return [];
     }
 
     [Fact]
@@ -71,7 +44,7 @@ public class RouterScenarioTests
         Assert.True(router.ArpCache.TryGet(Vm2Ip, out var learned));
         Assert.Equal(Vm2Mac, learned);
 
-        var frame = Assert.Single(PollUntil(net, "vm2"));
+        var frame = Assert.Single(net.ReceiveAfterPolls("vm2"));
         Assert.True(EthernetHeader.TryRead(frame, out var ethernet));
         Assert.Equal(GatewayMac2, ethernet.Source);
         Assert.Equal(Vm2Mac, ethernet.Destination);
@@ -131,7 +104,7 @@ public class RouterScenarioTests
         net.Send("vm1", Udp());
         net.Receive("vm2");
         net.Send("vm2", ArpReplyFromVm2());
-        Assert.Single(PollUntil(net, "vm2"));
+        Assert.Single(net.ReceiveAfterPolls("vm2"));
         net.Receive("vm1");
 
         var frame = new byte[128];

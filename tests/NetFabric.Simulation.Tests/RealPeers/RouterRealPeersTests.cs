@@ -2,6 +2,7 @@ using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Pipeline;
 using NetFabric.Datapath.Ports;
 using NetFabric.Simulation.Engine;
+using NetFabric.Simulation.Tests.Topology;
 using NetFabric.Testing;
 
 namespace NetFabric.Simulation.Tests.RealPeers;
@@ -24,15 +25,7 @@ public class RouterRealPeersTests
         net.Exec(vm1, "ip", "route", "add", "default", "via", "198.18.1.1");
         net.Exec(vm2, "ip", "route", "add", "default", "via", "198.18.2.1");
 
-        var topology = new TopologyBuilder()
-            .Bridge("net1", b => b.Port("vm1", exterior: tap1).Port("uplink"))
-            .Bridge("net2", b => b.Port("vm2", exterior: tap2).Port("uplink"))
-            .Router("r1", r => r
-                .Port("p1", mac: "02:00:00:00:01:01", address: "198.18.1.1/24")
-                .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.2.1/24"))
-            .Link("net1/uplink", "r1/p1")
-            .Link("net2/uplink", "r1/p2")
-            .Build();
+        var topology = TwoSubnets.Builder(vm1Exterior: tap1, vm2Exterior: tap2).Build();
 
         using var pool = new PacketPool(4096);
         using var port1 = new AfPacketPort(tap1, pool);
