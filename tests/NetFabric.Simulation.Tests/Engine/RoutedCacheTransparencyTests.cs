@@ -90,30 +90,7 @@ public class RoutedCacheTransparencyTests
 
     [Property(MaxTest = 100)]
     public Property Cached_routed_decisions_deliver_the_same_frames_as_simulating_every_packet_from_scratch() =>
-        Prop.ForAll(Steps, steps =>
-        {
-            var topology = Topology();
-            using var cached = new VirtualNetwork(topology, cache: true);
-            using var fresh = new VirtualNetwork(topology, cache: false);
-            foreach (var step in steps)
-            {
-                if (step.Change != 0)
-                {
-                    topology = Apply(topology, step.Change);
-                    cached.Engine.Update(topology);
-                    fresh.Engine.Update(topology);
-                    continue;
-                }
-                var frame = Frame(step);
-                cached.Send($"vm{step.Port}", frame);
-                fresh.Send($"vm{step.Port}", frame);
-                foreach (string vm in cached.Vms)
-                {
-                    var expected = fresh.Receive(vm);
-                    var actual = cached.Receive(vm);
-                    Assert.True(expected.Count == actual.Count && expected.Zip(actual).All(p => p.First.AsSpan().SequenceEqual(p.Second)),
-                        $"{vm} after {step}: expected {expected.Count} frames ({string.Join(" | ", expected.Select(Convert.ToHexString))}), got {actual.Count} ({string.Join(" | ", actual.Select(Convert.ToHexString))})");
-                }
-            }
-        });
+        Prop.ForAll(Steps, steps => CacheTransparency.Check(Topology(), steps,
+            (topology, step) => step.Change != 0 ? Apply(topology, step.Change) : null,
+            step => ($"vm{step.Port}", Frame(step))));
 }
