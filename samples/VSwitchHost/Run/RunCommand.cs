@@ -69,9 +69,12 @@ public static class RunCommand
             var dpdk = dpdkOptions is null ? null : DpdkRuntime.Current ?? DpdkRuntime.Start(dpdkOptions);
             foreach (var (name, kind, device) in bindings)
             {
+                // The pipeline numbers ports 1, 2, … as they are added: a port that stamps its own number into what it
+                // receives spares the worker a store per packet (the worker corrects any other number).
+                uint number = (uint)ports.Count + 1;
                 IPacketPort port = kind == "dpdk"
-                    ? DpdkPort.Create(dpdk!, device, new DpdkPortOptions { Name = name })
-                    : new AfPacketPort(device, pool, new AfPacketPortOptions { Name = name });
+                    ? DpdkPort.Create(dpdk!, device, new DpdkPortOptions { Name = name, InPort = number })
+                    : new AfPacketPort(device, pool, new AfPacketPortOptions { Name = name, InPort = number });
                 ports.Add(port);
                 interfaces[name] = pipeline.AddPort(port);
             }
