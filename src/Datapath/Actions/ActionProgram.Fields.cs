@@ -26,15 +26,18 @@ public sealed partial class ActionProgram
     // them: a packet that would expire goes up unmodified, so the resolver sees it as it arrived.
     private static StepResult DecrementTtl(Span<byte> frame, ref PacketLayout layout, int hops)
     {
-        // The common case without a call: untagged IPv4 with a 20-byte header and a total length that holds it (what
-        // PacketLayout.Locate concludes for such a frame). Anything else takes the full walk.
-        if (!layout.IsLocated && frame.Length >= EthernetHeader.Length + Ipv4Header.MinimumLength
-            && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.IPv4 && frame[EthernetHeader.Length] == 0x45
-            && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(EthernetHeader.Length + 2)) >= Ipv4Header.MinimumLength)
-            return DecrementIpv4Ttl(frame, EthernetHeader.Length, hops);
         if (!layout.IsLocated) layout.Locate(frame);
         int ip = layout.Network;
-        if (layout.IpVersion == 4) return DecrementIpv4Ttl(frame, ip, hops);
+        if (layout.IpVersion == 4)
+        {
+            // TTL and protocol form one 16-bit word of the checksummed header.
+            ushort word = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 8));
+            if (word >> 8 <= hops) return StepResult.TtlExpired;
+            ushort decremented = (ushort)(word - (hops << 8));
+            BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(ip + 8), decremented);
+            UpdateChecksum(frame, ip + Ipv4ChecksumOffset, word, decremented);
+            return StepResult.Continue;
+        }
         if (layout.IpVersion == 6)
         {
             // The hop limit is in no checksum (the IPv6 header has none; it is not part of the pseudo-header).
@@ -44,18 +47,6 @@ public sealed partial class ActionProgram
             return StepResult.Continue;
         }
         return StepResult.Malformed;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static StepResult DecrementIpv4Ttl(Span<byte> frame, int ip, int hops)
-    {
-        // TTL and protocol form one 16-bit word of the checksummed header.
-        ushort word = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 8));
-        if (word >> 8 <= hops) return StepResult.TtlExpired;
-        ushort decremented = (ushort)(word - (hops << 8));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(ip + 8), decremented);
-        UpdateChecksum(frame, ip + Ipv4ChecksumOffset, word, decremented);
-        return StepResult.Continue;
     }
 
     private static bool SetIpv4Address(Span<byte> frame, ref PacketLayout layout, int fieldOffset, uint address)

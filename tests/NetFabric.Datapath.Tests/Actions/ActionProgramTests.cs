@@ -24,9 +24,9 @@ public class ActionProgramTests
         ActionProgram.CreateBuilder().SetEthernetSource(RouterMac).SetEthernetDestination(NextHopMac).DecrementTtl().Output(port).Build();
 
     [FsCheck.Xunit.Property(MaxTest = 500)]
-    public bool The_ttl_fast_path_agrees_with_the_full_header_walk(byte length, byte versionIhl, byte totalLength, bool tagged, byte ttl)
+    public bool The_header_walk_shortcut_agrees_with_the_full_walk_and_dec_ttl_follows_it(byte length, byte versionIhl, byte totalLength, bool tagged, byte ttl)
     {
-        // A valid IPv4/UDP frame, then the fields the untagged 20-byte-header shortcut tests (EtherType, version and
+        // A valid IPv4/UDP frame, then the fields PacketLayout.Locate's untagged 20-byte-header shortcut tests (EtherType, version and
         // header length, total length, frame length) pushed to both sides of its conditions.
         var valid = Ipv4Udp(ttl, tagged ? (ushort)7 : null, payload: 30);
         var frame = valid[..Math.Min(valid.Length, 26 + length % 56)];
@@ -34,9 +34,13 @@ public class ActionProgramTests
         if (frame.Length > ip) frame[ip] = (versionIhl & 3) != 0 ? (byte)0x45 : versionIhl;
         if (frame.Length >= ip + 4 && (totalLength & 1) != 0) BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(ip + 2), (ushort)(totalLength >> 2));
 
-        // The reference: the full walk, then the decrement at the header it found.
+        // The reference: the full walk, then the decrement at the header it found. The inline shortcut must reach the
+        // same layout, field for field.
         var layout = default(NetFabric.Datapath.Actions.Internal.PacketLayout);
-        layout.Locate(frame);
+        layout.LocateAny(frame);
+        var shortcut = default(NetFabric.Datapath.Actions.Internal.PacketLayout);
+        shortcut.Locate(frame);
+        if (!shortcut.Equals(layout)) return false;
         var sink = ActionRunner.Run(ActionProgram.CreateBuilder().DecrementTtl().Output(1).Build(), frame);
         if (layout.IpVersion != 4) return layout.IpVersion == 6 || sink.Drops.SequenceEqual([DropReason.Malformed]);
         if (frame[layout.Network + 8] <= 1) return sink.Resolved.Count == 1 && sink.Resolved[0].Frame.AsSpan().SequenceEqual(frame);

@@ -39,8 +39,33 @@ internal struct PacketLayout
     // IPv4: the header length, or 0 for a later fragment (no transport header).
     private int _ipv4HeaderLength;
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// Finds the IP header. The common case, untagged IPv4 with a 20-byte header, is decided inline; anything else
+    /// takes the full walk (<see cref="LocateAny"/>), which reaches the same result for that case.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Locate(ReadOnlySpan<byte> frame)
+    {
+        const int ip = EthernetHeader.Length;
+        int totalLength;
+        if (frame.Length >= ip + Ipv4Header.MinimumLength
+            && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.IPv4 && frame[ip] == 0x45
+            && (totalLength = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 2))) >= Ipv4Header.MinimumLength)
+        {
+            IsLocated = true;
+            IsTransportLocated = false;
+            IpVersion = 4;
+            Network = ip;
+            Transport = 0;
+            TransportKind = TransportKind.None;
+            _end = Math.Min(ip + totalLength, frame.Length);
+            _ipv4HeaderLength = (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 6)) & 0x1FFF) != 0 ? 0 : Ipv4Header.MinimumLength;
+            return;
+        }
+        LocateAny(frame);
+    }
+
+    /// The full walk: up to two VLAN tags, then an IPv4 header of any length or an IPv6 header.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void LocateAny(ReadOnlySpan<byte> frame)
     {
         this = default;
         IsLocated = true;
