@@ -8,11 +8,18 @@
  * One forwarding thread on CPU 0 (registered with rte_thread_register, as NetFabric's workers are), DPDK's main
  * lcore on CPU 1, two net_null ports, --no-huge -m 256, 8,191 mbufs with a 256-mbuf per-lcore cache, bursts of 32,
  * 64-byte frames: the set-up of side-by-side.sh. Modes:
- *   raw    rte_eth_rx_burst on port A, rte_eth_tx_burst on B, then B to A; the mbufs are not touched (testpmd io)
- *   read   raw, plus one 8-byte load from each received mbuf (its mempool pointer, which nobody writes)
- *   store  raw, plus one 8-byte store into each received mbuf (NetFabric's dynamic field)
- *   shim   nf_rx_burst / nf_tx_burst, what a DpdkPort calls (per mbuf: the receive checks, the in-port and flags
- *          store, the transmit's mempool and length loads)
+ *   raw      rte_eth_rx_burst on port A, rte_eth_tx_burst on B, then B to A; the mbufs are not touched (testpmd io)
+ *   read     raw, plus one 8-byte load from each received mbuf's first cache line (its mempool pointer, which
+ *            nobody writes). Any number of loads from that line costs the same as one.
+ *   read2    raw, plus one 8-byte load from the second cache line (NetFabric's dynamic field)
+ *   prefetch raw, plus a prefetch of each received mbuf's first cache line
+ *   store    raw, plus one 8-byte store into each received mbuf (NetFabric's dynamic field)
+ *   stamp    each port with its own mempool (so an mbuf is always received on the same port), and per mbuf what a
+ *            receive that trusts its driver would still do without breaking today's contracts: store the in-port
+ *            and flags only where they differ (a second-line load), and on transmit tell pool buffers from mbufs
+ *            by a second-line field (priv_size); no byte counting (that needs data_len, in the first line)
+ *   shim     nf_rx_burst / nf_tx_burst, what a DpdkPort calls (per mbuf: the receive checks, the in-port and flags
+ *            store, the transmit's mempool and length loads)
  * Prints the forwarded packets per second summed over both ports, averaged over SECONDS after one of warm-up.
  */
 #define _GNU_SOURCE
@@ -28,7 +35,7 @@
 
 #include "netfabric_dpdk.h"
 
-enum mode { MODE_RAW, MODE_READ, MODE_STORE, MODE_SHIM };
+enum mode { MODE_RAW, MODE_READ, MODE_READ2, MODE_PREFETCH, MODE_STORE, MODE_STAMP, MODE_SHIM };
 
 static volatile int running = 1;
 static volatile uint64_t forwarded;
@@ -45,13 +52,23 @@ static uint16_t forward(uint16_t from, uint16_t to, uint32_t in_port)
 		return sent > 0 ? (uint16_t)sent : 0;
 	}
 	uint16_t received = rte_eth_rx_burst(from, 0, burst, 32);
+	const uint64_t meta = in_port | (uint64_t)NF_FLAG_OWNED << 32;
 	uintptr_t sink = 0;
 	for (uint16_t i = 0; i < received; i++) {
+		uint64_t *field = RTE_MBUF_DYNFIELD(burst[i], NF_META_OFFSET, uint64_t *);
 		if (mode == MODE_READ)
 			sink |= (uintptr_t)burst[i]->pool;
+		else if (mode == MODE_READ2)
+			sink |= *field;
+		else if (mode == MODE_PREFETCH)
+			rte_prefetch0(burst[i]);
 		else if (mode == MODE_STORE)
-			*RTE_MBUF_DYNFIELD(burst[i], NF_META_OFFSET, uint64_t *) = in_port;
+			*field = meta;
+		else if (mode == MODE_STAMP && *field != meta)
+			*field = meta;
 	}
+	for (uint16_t i = 0; mode == MODE_STAMP && i < received; i++)
+		sink |= burst[i]->priv_size == 0; /* the transmit's "not an mbuf" test */
 	if (sink == 1) /* never: keeps the loads */
 		abort();
 	uint16_t sent = received > 0 ? rte_eth_tx_burst(to, 0, burst, received) : 0;
@@ -90,14 +107,14 @@ static int open_port(const char *devargs, void *pool, uint16_t *port)
 
 int main(int argc, char **argv)
 {
-	static const char *names[] = { "raw", "read", "store", "shim" };
+	static const char *names[] = { "raw", "read", "read2", "prefetch", "store", "stamp", "shim" };
 	int seconds = argc > 2 ? atoi(argv[2]) : 5;
 	mode = MODE_SHIM + 1;
 	for (int m = 0; argc > 1 && m <= MODE_SHIM; m++)
 		if (strcmp(argv[1], names[m]) == 0)
 			mode = m;
 	if (mode > MODE_SHIM || seconds < 1) {
-		fprintf(stderr, "usage: native-floor raw|read|store|shim [SECONDS]\n");
+		fprintf(stderr, "usage: native-floor raw|read|read2|prefetch|store|stamp|shim [SECONDS]\n");
 		return 2;
 	}
 	char prefix[64];
@@ -109,7 +126,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	void *pool = nf_pool_create("floor", 8191, 256, RTE_PKTMBUF_HEADROOM + 2048, -1);
-	if (pool == NULL || open_port("net_null0", pool, &ports[0]) < 0 || open_port("net_null1", pool, &ports[1]) < 0)
+	void *second = mode == MODE_STAMP ? nf_pool_create("floor-b", 8191, 256, RTE_PKTMBUF_HEADROOM + 2048, -1) : pool;
+	if (pool == NULL || second == NULL || open_port("net_null0", pool, &ports[0]) < 0 || open_port("net_null1", second, &ports[1]) < 0)
 		return 1;
 	pthread_t thread;
 	pthread_create(&thread, NULL, worker, NULL);

@@ -10,8 +10,9 @@
 #   the pipeline with one output-only flow per direction (EMC hit), and the routed hit path (two MAC sets,
 #   TTL decrement with checksum update, output) at 1,000 and 100,000 flows, megaflow only and with the EMC.
 # On the net_null pair it also runs the C floor (benchmarks/dpdk/native-floor.c): io from C with the mbufs
-# untouched, with one load or one store per mbuf, and through NetFabric's shim — what any binding that looks at
-# each mbuf can reach on this machine.
+# untouched, with one load (first or second cache line), prefetch or store per mbuf, with the least per-mbuf
+# work today's port contracts allow (stamp), and through NetFabric's shim — what any binding that looks at each
+# mbuf can reach on this machine.
 # Every case runs once per round and the rounds are interleaved (testpmd, NetFabric, testpmd, ...), so a
 # neighbour's load on this shared machine spreads over all cases; the table gives each case's median over the
 # rounds and every run's figure. Rates are the forwarded packets per second summed over both ports (testpmd:
@@ -19,7 +20,7 @@
 #
 # A benchmark, not a test: never run by test.sh or CI (it refuses to when CI is set). Needs root (DPDK's EAL),
 # dpdk-testpmd and libdpdk (Debian: apt-get install -y dpdk dpdk-dev libdpdk-dev cmake pkg-config) and the .NET SDK.
-# About 13 minutes with the defaults (3 rounds of 5 s per case).
+# About 15 minutes with the defaults (3 rounds of 5 s per case).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -111,8 +112,11 @@ cases=(
   "nf-routed-1k-emc|NetFabric routed, 1k flows, EMC on|netfabric --mode routed --flows 1000 --emc on"
   "nf-routed-100k-emc|NetFabric routed, 100k flows, EMC on|netfabric --mode routed --flows 100000 --emc on"
   "c-raw|C floor: rte_eth io, mbufs untouched|native raw"
-  "c-read|C floor: io + one load per mbuf|native read"
+  "c-read|C floor: io + one load per mbuf (first line)|native read"
+  "c-read2|C floor: io + one load per mbuf (second line)|native read2"
+  "c-prefetch|C floor: io + one prefetch per mbuf|native prefetch"
   "c-store|C floor: io + one store per mbuf|native store"
+  "c-stamp|C floor: per-port mempools, stamp only where it differs|native stamp"
   "c-shim|C floor: io through the shim|native shim"
 )
 # testpmd appears twice per pair and round (between NetFabric cases): twice the samples for the references.
