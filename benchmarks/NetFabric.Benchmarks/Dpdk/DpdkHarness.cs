@@ -130,7 +130,7 @@ internal static class DpdkHarness
         Console.WriteLine($"  {second.Name}: {second.Statistics}");
         if (statistics is { } s)
         {
-            Console.WriteLine($"  pipeline: {s.Packets:N0} packets, {Share(s.ExactMatchHits, s.Packets)} EMC hits, {Share(s.MegaflowHits, s.Packets)} megaflow hits, " +
+            Console.WriteLine($"  pipeline: {s.Packets:N0} packets, {Share(s.ExactMatchHits, s.Packets)} EMC hits, {Share(s.ExactMatchSkipped, s.Packets)} skipped the EMC, {Share(s.MegaflowHits, s.Packets)} megaflow hits, " +
                 $"{s.Misses} misses, {s.Upcalls} upcalls, {s.DroppedByAction + s.DroppedOther} dropped, {s.Malformed} malformed");
             // Every frame belongs to an installed flow and is restored with TTL 64: anything else means the set-up is broken.
             if (s.Misses > 0 || s.Upcalls > 0 || s.Malformed > 0 || s.DroppedByAction + s.DroppedOther > 0)

@@ -32,6 +32,7 @@ public sealed class DatapathMetrics : IDisposable
         _meter.CreateObservableCounter("netfabric.port.drops", () => PerPort(s => s.RxDrops + s.TxDrops), "{packet}", "Packets dropped by ports.");
         _meter.CreateObservableCounter("netfabric.port.errors", () => PerPort(s => s.Errors), "{error}", "Port errors.");
         _meter.CreateObservableCounter("netfabric.emc.hits", () => PerWorker(s => s.ExactMatchHits), "{packet}", "Exact-match cache hits.");
+        _meter.CreateObservableCounter("netfabric.emc.skipped", () => PerWorker(s => s.ExactMatchSkipped), "{packet}", "Packets that skipped the exact-match cache while its hit rate was too low.");
         _meter.CreateObservableCounter("netfabric.megaflow.hits", () => PerWorker(s => s.MegaflowHits), "{packet}", "Megaflow classifier hits.");
         _meter.CreateObservableCounter("netfabric.misses", () => PerWorker(s => s.Misses), "{packet}", "Packets no cached flow matched.");
         _meter.CreateObservableCounter("netfabric.upcalls", () => PerWorker(s => s.Upcalls), "{call}", "Resolver calls.");

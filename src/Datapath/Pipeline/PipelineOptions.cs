@@ -23,6 +23,16 @@ public sealed record PipelineOptions
     /// </summary>
     public int ExactMatchInsertOneIn { get; init; } = 100;
 
+    /// <summary>
+    /// The share of exact-match lookups that must hit for the cache to be worth looking up (0 to 1; default 0.5; 0
+    /// keeps it always on). Each worker measures its cache's hit rate over windows of lookups; below this share it
+    /// stops looking the cache up (no hash, lookup or insertion for most batches: a miss costs more than a hit
+    /// saves, so with more live flows than cache slots the cache only slows the megaflow path down), and it keeps
+    /// probing one batch in 64 so it turns the cache back on once traffic concentrates on fewer flows again.
+    /// Packets that skipped the cache are counted in <see cref="DatapathStatistics.ExactMatchSkipped"/>.
+    /// </summary>
+    public double ExactMatchMinimumHitRate { get; init; } = 0.5;
+
     /// <summary>Most megaflows cached at once.</summary>
     public int FlowCapacity { get; init; } = 65536;
 
@@ -54,6 +64,7 @@ public sealed record PipelineOptions
         if (BurstSize is < 1 or > 64) errors.Add($"BurstSize must be 1..64 (was {BurstSize}).");
         if (ExactMatchCacheEntries < 0) errors.Add($"ExactMatchCacheEntries must not be negative (was {ExactMatchCacheEntries}).");
         if (ExactMatchInsertOneIn < 1) errors.Add($"ExactMatchInsertOneIn must be at least 1 (was {ExactMatchInsertOneIn}).");
+        if (!(ExactMatchMinimumHitRate is >= 0 and <= 1)) errors.Add($"ExactMatchMinimumHitRate must be between 0 and 1 (was {ExactMatchMinimumHitRate}).");
         if (FlowCapacity < 1) errors.Add($"FlowCapacity must be positive (was {FlowCapacity}).");
         if (UpcallsPerSecondPerPort <= 0) errors.Add($"UpcallsPerSecondPerPort must be positive (was {UpcallsPerSecondPerPort}).");
         if (UpcallBurst < 1) errors.Add($"UpcallBurst must be at least 1 (was {UpcallBurst}).");

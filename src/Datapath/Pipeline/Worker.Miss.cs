@@ -95,7 +95,7 @@ public sealed partial class Worker
             _counters.FlowsInstalled++;
             _installedThisBatch.Add(entry);
             if (entry.Covers(key))
-                _emc?.Insert(key, batchIndex >= 0 ? _hashes[batchIndex] : FlowHash.Of(key), entry);
+                _emc?.Insert(key, batchIndex >= 0 && _hashesValid ? _hashes[batchIndex] : FlowHash.Of(key), entry);
             if (batchIndex >= 0)
             {
                 _missResults[missSlot] = entry;

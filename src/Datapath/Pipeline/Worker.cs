@@ -20,6 +20,9 @@ public sealed partial class Worker
     private readonly PacketPipeline _pipeline;
     private readonly ExactMatchCache? _emc;
     private readonly uint _emcInsertOneIn;
+    private ExactMatchGate _emcGate;
+    // Whether _hashes holds this batch's full-key hashes (the batch looked the exact-match cache up).
+    private bool _hashesValid;
     private readonly OutputBatcher _sink;
     private readonly WorkerCounters _counters = new();
     private readonly ParkingQueue _parking;
@@ -46,6 +49,7 @@ public sealed partial class Worker
         Id = id;
         _emc = pipeline.Options.ExactMatchCacheEntries > 0 ? new ExactMatchCache(pipeline.Options.ExactMatchCacheEntries) : null;
         _emcInsertOneIn = (uint)pipeline.Options.ExactMatchInsertOneIn;
+        _emcGate = new ExactMatchGate(pipeline.Options.ExactMatchMinimumHitRate);
         _sink = new OutputBatcher(id, _counters);
         _parking = new ParkingQueue(pipeline.Options.ParkingCapacity);
     }
@@ -157,6 +161,12 @@ public sealed partial class Worker
         // within one burst (the cache only changes after this loop), so per-flow order is kept; flows may be
         // reordered relative to each other, as in Open vSwitch.
         var emc = _emc;
+        if (emc is not null && !_emcGate.Admit())
+        {
+            emc = null;
+            _counters.ExactMatchSkipped += count;
+        }
+        _hashesValid = emc is not null;
         for (int i = 0; i < count; i++)
         {
             var packet = packets[i];
@@ -178,7 +188,11 @@ public sealed partial class Worker
             _missOrder[misses] = i;
             misses++;
         }
-        _counters.ExactMatchHits += count - misses;
+        if (emc is not null)
+        {
+            _counters.ExactMatchHits += count - misses;
+            _emcGate.Record(count, count - misses);
+        }
 
         // 2. The megaflow classifier, one batch lookup for all EMC misses. When every packet missed (or the EMC is
         // off) the keys are already contiguous; otherwise the misses' keys were gathered.
