@@ -393,6 +393,11 @@ public sealed class Router : IVirtualDevice
         var senderMac = context.ReadArpSourceHardware();
         if (operation == (byte)ArpPacket.OperationRequest)
         {
+            // The asker is about to be talked back to (RFC 826): remember it, so traffic routed to it needs no ARP
+            // round trip of its own. Only a sender of this port's subnet (which also leaves out address probes,
+            // whose sender is 0.0.0.0, RFC 5227).
+            if (address.Contains(sender) && sender != address.Address)
+                ArpCache.LearnFromRequest(sender, senderMac);
             Span<byte> reply = stackalloc byte[ArpFrames.Length];
             int length = ArpFrames.WriteReply(reply, ingress.Mac, address.Address, senderMac, sender);
             context.Emit(ingress.Id, reply[..length]);

@@ -106,6 +106,35 @@ public sealed class ArpCache
     }
 
     /// <summary>
+    /// Learns <paramref name="address"/> → <paramref name="mac"/> from an ARP request addressed to the router (RFC 826:
+    /// the target of a request merges the sender's pair, since it is about to talk back to it): adds or refreshes a
+    /// learned entry and ends an outstanding resolution for the address. Never overrides static entries. Raises
+    /// <see cref="EntryChanged"/> only when the entry is new or its MAC changed (a refresh keeps the flows that rely
+    /// on it); returns true in that case.
+    /// </summary>
+    public bool LearnFromRequest(IPv4Address address, MacAddress mac)
+    {
+        var expires = _time.GetUtcNow() + EntryLifetime;
+        while (true)
+        {
+            if (_entries.TryGetValue(address, out var existing))
+            {
+                if (existing.Static) return false;
+                if (!_entries.TryUpdate(address, new Entry(mac, expires, Static: false), existing)) continue;
+                bool resolved = _requests.TryRemove(address, out _);
+                if (existing.Mac == mac && !resolved) return false;
+            }
+            else
+            {
+                if (!_entries.TryAdd(address, new Entry(mac, expires, Static: false))) continue;
+                _requests.TryRemove(address, out _);
+            }
+            EntryChanged?.Invoke(address);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Forgets learned entries whose lifetime is over, raising <see cref="EntryChanged"/> for each: the flows that
     /// forward with the old MAC are invalidated, and the next packet resolves the address afresh (a host that
     /// changed its MAC without announcing it is found again). Returns the number of entries forgotten.

@@ -191,6 +191,69 @@ public class RouterTests
     }
 
     [Fact]
+    public void An_ARP_request_for_the_router_teaches_it_the_asker_so_traffic_back_needs_no_ARP_of_its_own()
+    {
+        var request = new byte[ArpFrames.Length];
+        ArpFrames.WriteRequest(request, Host, HostIp, IPv4Address.Parse("198.18.1.1"));
+        Assert.Equal(VerdictKind.Consume, Simulate(request).Kind);
+        Assert.True(_router.ArpCache.TryGet(HostIp, out var learned));
+        Assert.Equal(Host, learned);
+
+        // A reply routed from p2 to the asker goes straight out: no request, no parking.
+        var verdict = Simulate(Udp("198.18.1.10", source: "198.18.2.7", destinationMac: P2Mac), "p2");
+        Assert.Equal(VerdictKind.Forward, verdict.Kind);
+        Assert.Equal(Port("p1"), Assert.Single(verdict.Ports));
+        Assert.Empty(_context.Emitted);
+        Assert.Equal(Host, _context.CurrentKey.EthernetDestination);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0")]       // an address probe (RFC 5227) claims nothing
+    [InlineData("198.18.2.10")]   // not of the ingress port's subnet
+    [InlineData("198.18.1.1")]    // the router's own address
+    public void An_ARP_request_from_a_sender_the_port_cannot_talk_back_to_teaches_nothing(string sender)
+    {
+        var request = new byte[ArpFrames.Length];
+        ArpFrames.WriteRequest(request, Host, IPv4Address.Parse(sender), IPv4Address.Parse("198.18.1.1"));
+        Simulate(request);
+        Assert.Equal(0, _router.ArpCache.Count);
+    }
+
+    [Fact]
+    public void Learning_from_requests_signals_a_new_or_moved_address_and_not_a_refresh_and_never_overrides_a_static_entry()
+    {
+        var cache = new ArpCache(_time);
+        var changed = new List<IPv4Address>();
+        cache.EntryChanged += changed.Add;
+        var other = MacAddress.Parse("02:00:00:00:00:bb");
+
+        Assert.True(cache.LearnFromRequest(HostIp, Host));
+        Assert.False(cache.LearnFromRequest(HostIp, Host));
+        Assert.True(cache.LearnFromRequest(HostIp, other));
+        Assert.True(cache.TryGet(HostIp, out var mac));
+        Assert.Equal(other, mac);
+        Assert.Equal([HostIp, HostIp], changed);
+
+        // A refresh extends the lifetime: still valid after most of a second lifetime.
+        _time.Now += cache.EntryLifetime * 0.75;
+        Assert.False(cache.LearnFromRequest(HostIp, other));
+        _time.Now += cache.EntryLifetime * 0.75;
+        Assert.True(cache.TryGet(HostIp, out _));
+
+        // An outstanding resolution ends with the learned answer (parked packets get retried).
+        var asked = IPv4Address.Parse("198.18.1.20");
+        Assert.Equal(ResolveState.SendRequest, cache.Resolve(asked));
+        Assert.True(cache.LearnFromRequest(asked, Host));
+        Assert.False(cache.IsPending(asked));
+
+        var fixedAddress = IPv4Address.Parse("198.18.1.30");
+        cache.AddStatic(fixedAddress, Host);
+        Assert.False(cache.LearnFromRequest(fixedAddress, other));
+        Assert.True(cache.TryGet(fixedAddress, out mac));
+        Assert.Equal(Host, mac);
+    }
+
+    [Fact]
     public void An_unsolicited_ARP_reply_is_dropped_and_not_learned()
     {
         var reply = new byte[ArpFrames.Length];
