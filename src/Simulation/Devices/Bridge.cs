@@ -4,6 +4,7 @@ using NetFabric.Datapath.Flows;
 using NetFabric.Datapath.Protocols;
 using NetFabric.Simulation.Engine;
 using NetFabric.Simulation.State;
+using NetFabric.Simulation.State.Internal;
 
 namespace NetFabric.Simulation.Devices;
 
@@ -33,7 +34,8 @@ public sealed class Bridge : IVirtualDevice
     private readonly FrozenDictionary<ulong, int> _accessVlans;
     // VLAN 0 and every access VLAN, ascending: where static ARP entries go.
     private readonly int[] _vlans;
-    private readonly ConcurrentDictionary<(int Vlan, IPv4Address Address), MacAddress> _arp = new();
+    // The IP → MAC table of ARP suppression: configured entries (static ARP, linked router ports) and learned ones.
+    private readonly LearnedEntries<(int Vlan, IPv4Address Address), MacAddress> _arp;
     // MACs of linked router ports. A router forwards packets of other subnets with its own MAC as their source, so
     // an IPv4 packet from one says nothing about where its source address lives.
     private readonly ConcurrentDictionary<MacAddress, byte> _routerMacs = new();
@@ -49,6 +51,7 @@ public sealed class Bridge : IVirtualDevice
         Id = id;
         Name = name;
         _ports = [.. ports];
+        _arp = new(key => ArpEntryChanged?.Invoke(key.Vlan, key.Address));
         MacTable = macTable ?? new MacTable();
         var access = new Dictionary<ulong, int>();
         foreach (var (port, vlan) in accessVlans ?? FrozenDictionary<ulong, int>.Empty)
@@ -69,11 +72,14 @@ public sealed class Bridge : IVirtualDevice
     /// <summary>The bridge's MAC table.</summary>
     public MacTable MacTable { get; }
 
-    /// <summary>Raised after the IP → MAC table learns a new address or a changed MAC for one, with its VLAN and address.</summary>
+    /// <summary>Raised after the IP → MAC table learns a new address or a changed MAC for one, or forgets one, with its VLAN and address.</summary>
     public event Action<int, IPv4Address>? ArpEntryChanged;
 
-    /// <summary>Adds (or replaces) an IP → MAC entry of <paramref name="vlan"/> (0: untagged) used to answer ARP requests; raises nothing.</summary>
-    public void AddArpEntry(int vlan, IPv4Address address, MacAddress mac) => _arp[(vlan, address)] = mac;
+    /// <summary>
+    /// Adds (or replaces) a configured IP → MAC entry of <paramref name="vlan"/> (0: untagged) used to answer ARP
+    /// requests: learning never changes it and it never ages. Raises nothing.
+    /// </summary>
+    public void AddArpEntry(int vlan, IPv4Address address, MacAddress mac) => _arp.Configure((vlan, address), mac);
 
     /// <summary>
     /// Adds an entry of the bridge's static ARP (seed 001 §6, known VM addresses). Such an entry names no VLAN, so it
@@ -83,7 +89,7 @@ public sealed class Bridge : IVirtualDevice
     /// </summary>
     public void AddStaticArpEntry(IPv4Address address, MacAddress mac)
     {
-        foreach (int vlan in _vlans) _arp[(vlan, address)] = mac;
+        foreach (int vlan in _vlans) _arp.Configure((vlan, address), mac);
     }
 
     /// <summary>
@@ -94,11 +100,24 @@ public sealed class Bridge : IVirtualDevice
     public void AddRouterPort(int vlan, IPv4Address address, MacAddress mac)
     {
         _routerMacs[mac] = 0;
-        _arp[(vlan, address)] = mac;
+        _arp.Configure((vlan, address), mac);
     }
 
     /// <summary>The MAC the bridge answers ARP requests for <paramref name="address"/> in <paramref name="vlan"/> with, when known.</summary>
-    public bool TryGetArpEntry(int vlan, IPv4Address address, out MacAddress mac) => _arp.TryGetValue((vlan, address), out mac);
+    public bool TryGetArpEntry(int vlan, IPv4Address address, out MacAddress mac) => _arp.TryGet((vlan, address), out mac);
+
+    /// <summary>
+    /// One ageing pass over the learned IP → MAC entries (configured ones never age): an entry that
+    /// <paramref name="isReferenced"/> says some cached flow relies on stays; one that nothing relies on and that no
+    /// packet showed again is forgotten after <paramref name="ageingTime"/> idle (raising <see cref="ArpEntryChanged"/>),
+    /// so the bridge stops answering for an address whose host went away, and requests for it are flooded again.
+    /// Returns the number of entries forgotten.
+    /// </summary>
+    public int AgeArpEntries(DateTimeOffset now, TimeSpan ageingTime, Func<int, IPv4Address, bool> isReferenced)
+    {
+        ArgumentNullException.ThrowIfNull(isReferenced);
+        return _arp.Age(now, ageingTime, key => isReferenced(key.Vlan, key.Address));
+    }
 
     /// <summary>
     /// The invalidation tag of flows of bridge <paramref name="bridge"/> that relied on its IP → MAC entry for
@@ -188,7 +207,7 @@ public sealed class Bridge : IVirtualDevice
         var target = context.ReadIpv4Destination();
         context.AddTag(ArpTag(vlan, target));
         // Gratuitous ARP and probes are announcements, not questions.
-        if (target == sender || sender.Value == 0 || !_arp.TryGetValue((vlan, target), out var targetMac) || targetMac == senderMac) return null;
+        if (target == sender || sender.Value == 0 || !_arp.TryGet((vlan, target), out var targetMac) || targetMac == senderMac) return null;
         // The reply leaves the ingress port as that port sends: untagged from an access port, tagged from a trunk.
         ushort? tag = _accessVlans.ContainsKey(ingressPort) || vlan == 0 ? null : (ushort)vlan;
         Span<byte> reply = stackalloc byte[ArpFrames.Length + 4];
@@ -199,24 +218,8 @@ public sealed class Bridge : IVirtualDevice
 
     private static bool IsHostAddress(IPv4Address address) => address.Value != 0 && !address.IsMulticast && address != IPv4Address.Broadcast;
 
-    private void Learn(int vlan, IPv4Address address, MacAddress mac)
-    {
-        var key = (vlan, address);
-        while (true)
-        {
-            if (_arp.TryGetValue(key, out var existing))
-            {
-                if (existing == mac) return;
-                if (!_arp.TryUpdate(key, mac, existing)) continue;
-            }
-            else if (!_arp.TryAdd(key, mac))
-            {
-                continue;
-            }
-            ArpEntryChanged?.Invoke(vlan, address);
-            return;
-        }
-    }
+    // A configured entry (static ARP, a linked router port) is never changed by what a host claims.
+    private void Learn(int vlan, IPv4Address address, MacAddress mac) => _arp.Learn((vlan, address), mac);
 
     private bool Carries(ulong port, int vlan) => !_accessVlans.TryGetValue(port, out int access) || access == vlan;
 

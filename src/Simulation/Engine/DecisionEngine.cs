@@ -64,14 +64,15 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
     public static readonly TimeSpan AgeingInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a learned MAC entry that no cached flow relies on is kept (300 s by default, as hardware switches
-    /// age MACs). An entry some flow relies on never ages: the flow's own idle timeout ends it when traffic stops.
+    /// How long a learned MAC entry, or a bridge's learned IP → MAC entry, that no cached flow relies on is kept
+    /// (300 s by default, as hardware switches age MACs). An entry some flow relies on never ages: the flow's own
+    /// idle timeout ends it when traffic stops. Seeing the entry again in traffic the bridge simulates makes it current.
     /// </summary>
     public TimeSpan MacAgeingTime { get; init; } = TimeSpan.FromSeconds(300);
 
     /// <summary>
     /// One ageing pass over learned state, run every <see cref="AgeingInterval"/> (callable directly, e.g. by
-    /// tests with their own clock): bridges forget MACs no cached flow has relied on for <see cref="MacAgeingTime"/>
+    /// tests with their own clock): bridges forget MACs and IP → MAC entries no cached flow has relied on for <see cref="MacAgeingTime"/>
     /// (an entry's reference count is the number of cached flows carrying its tag), and routers forget ARP entries
     /// past their lifetime — either way the flows that relied on the entry are invalidated. Returns the number of
     /// entries forgotten.
@@ -84,7 +85,10 @@ public sealed class DecisionEngine : IFlowResolver, IDisposable
         foreach (var device in _state.Devices.Values)
         {
             if (device is Bridge bridge)
+            {
                 forgotten += bridge.MacTable.Age(now, MacAgeingTime, (vlan, mac) => flows is not null && flows.CountByTag(bridge.MacTag(vlan, mac)) > 0);
+                forgotten += bridge.AgeArpEntries(now, MacAgeingTime, (vlan, address) => flows is not null && flows.CountByTag(bridge.ArpTag(vlan, address)) > 0);
+            }
             else if (device is Router router)
                 forgotten += router.ArpCache.Expire();
         }

@@ -1,68 +1,42 @@
-using System.Collections.Concurrent;
 using NetFabric.Datapath.Protocols;
+using NetFabric.Simulation.State.Internal;
 
 namespace NetFabric.Simulation.State;
 
 /// <summary>
 /// A bridge's MAC table: (VLAN, MAC) → device port, learned from source addresses and pre-filled with static
-/// entries. Thread-safe; learning is lock-free. <see cref="EntryChanged"/> fires when an entry is created or moves,
-/// so the owner can invalidate the flows that relied on the old state (flooded to an unknown MAC, or sent it to
-/// its old port).
+/// entries. Thread-safe; learning is lock-free. <see cref="EntryChanged"/> fires when an entry is created, moves or
+/// is forgotten, so the owner can invalidate the flows that relied on the old state (flooded to an unknown MAC, or
+/// sent it to its old port).
 /// </summary>
 public sealed class MacTable
 {
-    private readonly ConcurrentDictionary<(int Vlan, MacAddress Mac), Entry> _entries = new();
+    private readonly LearnedEntries<(int Vlan, MacAddress Mac), ulong> _entries;
 
-    /// <summary>Raised after an entry is learned for the first time or moves to another port, with its VLAN and MAC.</summary>
+    /// <summary>Creates an empty table.</summary>
+    public MacTable() => _entries = new(key => EntryChanged?.Invoke(key.Vlan, key.Mac));
+
+    /// <summary>Raised after an entry is learned for the first time, moves to another port or is forgotten, with its VLAN and MAC.</summary>
     public event Action<int, MacAddress>? EntryChanged;
 
     /// <summary>Number of entries.</summary>
     public int Count => _entries.Count;
 
-    /// <summary>Adds an entry that learning never moves.</summary>
-    public void AddStatic(int vlan, MacAddress mac, ulong port) => _entries[(vlan, mac)] = new Entry(port, Static: true);
+    /// <summary>Adds an entry that learning never moves and ageing never removes.</summary>
+    public void AddStatic(int vlan, MacAddress mac, ulong port) => _entries.Configure((vlan, mac), port);
 
     /// <summary>The port <paramref name="mac"/> was last seen on in <paramref name="vlan"/>.</summary>
-    public bool TryGetPort(int vlan, MacAddress mac, out ulong port)
-    {
-        bool found = _entries.TryGetValue((vlan, mac), out var entry);
-        port = entry.Port;
-        return found;
-    }
+    public bool TryGetPort(int vlan, MacAddress mac, out ulong port) => _entries.TryGet((vlan, mac), out port);
 
     /// <summary>
     /// Learns that <paramref name="mac"/> is behind <paramref name="port"/>: returns true when that is news (a new
-    /// entry or a move). Static entries and multicast sources are never learned.
+    /// entry or a move). Static entries and multicast sources are never learned; seeing a MAC again on its port
+    /// makes its entry current (no longer idle).
     /// </summary>
-    public bool Learn(int vlan, MacAddress mac, ulong port)
-    {
-        if (mac.IsMulticast) return false;
-        var key = (vlan, mac);
-        while (true)
-        {
-            if (_entries.TryGetValue(key, out var existing))
-            {
-                if (existing.Static || existing.Port == port) return false;
-                if (!_entries.TryUpdate(key, new Entry(port, false), existing)) continue;
-            }
-            else if (!_entries.TryAdd(key, new Entry(port, false)))
-            {
-                continue;
-            }
-            EntryChanged?.Invoke(vlan, mac);
-            return true;
-        }
-    }
+    public bool Learn(int vlan, MacAddress mac, ulong port) => !mac.IsMulticast && _entries.Learn((vlan, mac), port);
 
     /// <summary>Forgets a learned entry (ageing, a port going away); static entries stay. Returns true when one was removed.</summary>
-    public bool Forget(int vlan, MacAddress mac)
-    {
-        var key = (vlan, mac);
-        if (!_entries.TryGetValue(key, out var entry) || entry.Static) return false;
-        if (!_entries.TryRemove(new KeyValuePair<(int, MacAddress), Entry>(key, entry))) return false;
-        EntryChanged?.Invoke(vlan, mac);
-        return true;
-    }
+    public bool Forget(int vlan, MacAddress mac) => _entries.Forget((vlan, mac));
 
     /// <summary>
     /// One ageing pass (seed 001 §6: learned entries are reference-counted by the cached decisions that rely on
@@ -74,27 +48,6 @@ public sealed class MacTable
     public int Age(DateTimeOffset now, TimeSpan ageingTime, Func<int, MacAddress, bool> isReferenced)
     {
         ArgumentNullException.ThrowIfNull(isReferenced);
-        int forgotten = 0;
-        foreach (var (key, entry) in _entries)
-        {
-            if (entry.Static) continue;
-            // Updates are compare-and-swap on the whole entry: a concurrent move (a new entry) wins over ageing.
-            if (isReferenced(key.Vlan, key.Mac))
-            {
-                if (entry.IdleSince is not null) _entries.TryUpdate(key, entry with { IdleSince = null }, entry);
-            }
-            else if (entry.IdleSince is not { } idleSince)
-            {
-                _entries.TryUpdate(key, entry with { IdleSince = now }, entry);
-            }
-            else if (now - idleSince >= ageingTime && _entries.TryRemove(new KeyValuePair<(int, MacAddress), Entry>(key, entry)))
-            {
-                forgotten++;
-                EntryChanged?.Invoke(key.Vlan, key.Mac);
-            }
-        }
-        return forgotten;
+        return _entries.Age(now, ageingTime, key => isReferenced(key.Vlan, key.Mac));
     }
-
-    private readonly record struct Entry(ulong Port, bool Static, DateTimeOffset? IdleSince = null);
 }

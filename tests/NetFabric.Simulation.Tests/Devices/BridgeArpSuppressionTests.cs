@@ -121,4 +121,71 @@ public class BridgeArpSuppressionTests
         Assert.True(bridge.TryGetArpEntry(0, Ip(2), out var now));
         Assert.Equal(Mac(9), now);
     }
+
+    [Fact]
+    public void What_a_host_claims_never_changes_a_linked_router_port_or_a_static_entry()
+    {
+        using var network = new VirtualNetwork(Topology());
+        // vm3 claims the gateway's and the static host's addresses (gratuitous ARP, a spoofing attempt).
+        var claim = new byte[ArpFrames.Length];
+        network.Send("vm3", claim[..ArpFrames.WriteRequest(claim, Mac(3), RouterIp, RouterIp)]);
+        network.Send("vm3", claim[..ArpFrames.WriteRequest(claim, Mac(3), StaticIp, StaticIp)]);
+        network.Receive("vm1");
+        network.Receive("vm2");
+
+        network.Send("vm1", Request(1, RouterIp));
+        AssertReply(Assert.Single(network.Receive("vm1")), 1, RouterMac, RouterIp);
+        network.Send("vm1", Request(1, StaticIp));
+        AssertReply(Assert.Single(network.Receive("vm1")), 1, StaticMac, StaticIp);
+    }
+
+    [Fact]
+    public void A_learned_address_ages_once_nothing_relies_on_it_unless_traffic_shows_it_again_and_configured_ones_never_age()
+    {
+        var bridge = new Bridge(100, "br0", [1, 2, 3]);
+        bridge.AddStaticArpEntry(StaticIp, StaticMac);
+        var forgotten = new List<IPv4Address>();
+        bridge.ArpEntryChanged += (vlan, address) => forgotten.Add(address);
+        var context = new SimulationContext();
+        void Send(ulong port, byte[] frame)
+        {
+            FlowKey.Extract(frame, 1, out var key);
+            context.Reset(key);
+            bridge.Process(context, port);
+        }
+        var ageing = TimeSpan.FromSeconds(300);
+        var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        bool referenced = false;
+        int Age() => bridge.AgeArpEntries(now, ageing, (vlan, address) => referenced);
+
+        Send(1, Request(1, Ip(9)));
+        Send(2, Request(2, Ip(9)));
+        forgotten.Clear();
+
+        // A cached flow relies on the entries: however long, they stay.
+        referenced = true;
+        Age();
+        now += 3 * ageing;
+        Assert.Equal(0, Age());
+
+        // Nothing relies on them: noted idle, then forgotten after the ageing time — except vm2, seen again meanwhile.
+        referenced = false;
+        Age();
+        now += ageing - TimeSpan.FromSeconds(1);
+        Send(2, Request(2, Ip(9)));
+        Assert.Equal(0, Age());
+        now += TimeSpan.FromSeconds(1);
+        Assert.Equal(1, Age());
+        Assert.Equal([Ip(1)], forgotten);
+        Assert.False(bridge.TryGetArpEntry(0, Ip(1), out _));
+        Assert.True(bridge.TryGetArpEntry(0, Ip(2), out _));
+
+        // The static entry outlives everything.
+        now += 10 * ageing;
+        Age();
+        Age();
+        Assert.False(bridge.TryGetArpEntry(0, Ip(2), out _));
+        Assert.True(bridge.TryGetArpEntry(0, StaticIp, out var mac));
+        Assert.Equal(StaticMac, mac);
+    }
 }

@@ -110,4 +110,36 @@ public class AgeingTests
         Assert.False(router.ArpCache.TryGet(vm2Ip, out _));
         Assert.Equal(0, net.Pipeline.Flows.CountByTag(tag));
     }
+
+    [Fact]
+    public void A_learned_IP_address_nothing_relies_on_is_forgotten_and_requests_for_it_flood_again()
+    {
+        var time = new ManualTime();
+        var topology = OneBridge();
+        using var net = new VirtualNetwork(topology, time: time);
+        var bridge = (Bridge)net.Engine.Device(topology.Device("br").Id);
+        var vm2Ip = new IPv4Address(0xC612_0002u);
+        byte[] Request(int from, IPv4Address target)
+        {
+            var frame = new byte[ArpFrames.Length];
+            return frame[..ArpFrames.WriteRequest(frame, Mac(from), new IPv4Address(0xC612_0000u | (uint)from), target)];
+        }
+
+        net.Send("vm2", Request(2, new IPv4Address(0xC612_0063u))); // vm2 asks for a stranger: the bridge learns vm2
+        net.Receive("vm1");
+        net.Receive("vm3");
+        net.Send("vm1", Request(1, vm2Ip));
+        Assert.Single(net.Receive("vm1")); // answered by the bridge
+        Assert.Empty(net.Receive("vm2"));
+
+        net.Engine.Age();
+        time.Now += net.Engine.MacAgeingTime;
+        Assert.True(net.Engine.Age() >= 1);
+        Assert.False(bridge.TryGetArpEntry(0, vm2Ip, out _));
+
+        net.Send("vm1", Request(1, vm2Ip));
+        Assert.Empty(net.Receive("vm1"));
+        Assert.Single(net.Receive("vm2"));
+        Assert.Single(net.Receive("vm3"));
+    }
 }
