@@ -1,9 +1,11 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Internal;
 using NetFabric.Datapath.Ports.Internal;
+using NetFabric.Datapath.Protocols;
 using static NetFabric.Datapath.Ports.Internal.LinuxSockets;
 
 namespace NetFabric.Datapath.Ports;
@@ -22,9 +24,10 @@ namespace NetFabric.Datapath.Ports;
 /// was full (read with PACKET_STATISTICS when <see cref="Statistics"/> is taken). Received buffers carry the
 /// options' in-port; their timestamp is 0 (the port does not ask the kernel for timestamps).</para>
 /// <para>The socket sets PACKET_IGNORE_OUTGOING (Linux 4.20+), so frames sent on the interface, by this port or
-/// anyone else, are not received back. NetFabric does not request PACKET_AUXDATA yet: where the driver strips VLAN
-/// tags into metadata (receive VLAN offload), tagged frames arrive untagged; on veth with offloads off, tags stay
-/// in the frame.</para>
+/// anyone else, are not received back. The kernel takes the outer VLAN tag out of every frame it receives (into
+/// the socket buffer's metadata) before packet sockets see it; the port asks for PACKET_AUXDATA and puts the tag
+/// back in front of the EtherType (using 4 bytes of the buffer's headroom; with none left, the frame is dropped and
+/// counted), so trunk frames arrive as they were sent, inner tags included.</para>
 /// <para>Transmit hands the burst to sendmmsg and releases every buffer (the kernel has copied them). Frames the
 /// kernel did not take — a full queue (EAGAIN, ENOBUFS) or a rejected frame, which ends the batch — are counted in
 /// <see cref="PortStatistics.TxDrops"/>. EAGAIN and ENOBUFS are congestion, not errors; any other errno counts in
@@ -111,6 +114,13 @@ public sealed unsafe class AfPacketPort : IPacketPort
                 int errno = Marshal.GetLastPInvokeError();
                 throw Failure(interfaceName, "the kernel refused PACKET_IGNORE_OUTGOING", errno,
                     errno == PacketOutgoingNotSupported ? "Linux 4.20 or later is required." : "Check the kernel's AF_PACKET support.");
+            }
+
+            // Without it the outer VLAN tag of every received frame would be lost (see the remarks).
+            if (setsockopt(descriptor, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(int)) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw Failure(interfaceName, "the kernel refused PACKET_AUXDATA", errno, "Check the kernel's AF_PACKET support.");
             }
 
             var address = new SockaddrLl { Family = AF_PACKET, Protocol = HostToNetwork(ETH_P_ALL), InterfaceIndex = InterfaceIndex };
@@ -208,6 +218,7 @@ public sealed unsafe class AfPacketPort : IPacketPort
                 var descriptor = buffers[i].Descriptor;
                 vectors[i].Base = descriptor->Buffer + descriptor->DataOffset;
                 vectors[i].Length = (nuint)(descriptor->Capacity - descriptor->DataOffset);
+                messages[i].Header.ControlLength = PacketSocket.ControlSize;
             }
             count = recvmmsg(_socket.Descriptor, messages, (uint)rented, MSG_DONTWAIT, null);
             if (count < 0)
@@ -226,10 +237,15 @@ public sealed unsafe class AfPacketPort : IPacketPort
                     buffer.Release();
                     continue;
                 }
-                int length = (int)messages[i].Length;
-                buffer.TrySetLength(length);
+                buffer.TrySetLength((int)messages[i].Length);
+                if (!RestoreVlanTag(buffer, in messages[i].Header))
+                {
+                    counters.RxDrops++;
+                    buffer.Release();
+                    continue;
+                }
                 buffer.InPort = _inPort;
-                counters.RxBytes += length;
+                counters.RxBytes += buffer.Length;
                 buffers[delivered++] = buffer;
             }
         }
@@ -246,6 +262,31 @@ public sealed unsafe class AfPacketPort : IPacketPort
         if (count < rented) _pool.Return(buffers.Slice(count, rented - count));
         return delivered;
     }
+
+    // Puts back the VLAN tag the kernel took out of the frame, which PACKET_AUXDATA reports; false when the buffer
+    // has no headroom for it. The MAC addresses move 4 bytes to the front and the tag goes between them and the
+    // EtherType (the inner tag, if any, is still in the frame).
+    private static bool RestoreVlanTag(PacketBuffer buffer, in MessageHeader header)
+    {
+        if (header.ControlLength < ControlHeaderSize + AuxdataSize) return true;
+        byte* control = (byte*)header.Control;
+        if (*(int*)(control + 8) != SOL_PACKET || *(int*)(control + 12) != PACKET_AUXDATA) return true;
+        uint status = *(uint*)(control + ControlHeaderSize);
+        if ((status & TP_STATUS_VLAN_VALID) == 0) return true;
+        ushort tci = *(ushort*)(control + ControlHeaderSize + 16);
+        ushort tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? *(ushort*)(control + ControlHeaderSize + 18) : EtherType.Vlan;
+        if (buffer.Length < 12 || !buffer.TryPrepend(4, out _)) return false;
+        var frame = buffer.Data;
+        frame.Slice(4, 12).CopyTo(frame);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), tpid);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(14), tci);
+        return true;
+    }
+
+    // struct cmsghdr on 64-bit Linux (cmsg_len, cmsg_level, cmsg_type), then struct tpacket_auxdata (tp_status,
+    // tp_len, tp_snaplen, tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid).
+    private const int ControlHeaderSize = 16;
+    private const int AuxdataSize = 20;
 
     /// <inheritdoc />
     public int TxBurst(int queue, ReadOnlySpan<PacketBuffer> buffers)

@@ -156,6 +156,71 @@ public class AfPacketPortTests
         Assert.Equal(pool.Count, pool.Available);
     }
 
+    /// The kernel takes an 802.1Q tag out of every frame it receives (into the socket buffer's metadata) before
+    /// packet sockets see it; the port puts it back from PACKET_AUXDATA, so a trunk's frames keep their VLAN.
+    [Fact]
+    public void Tagged_frames_arrive_with_their_tag_and_untagged_ones_without()
+    {
+        NetworkNamespaces.SkipUnlessRoot();
+        using var net = new NetworkNamespaces();
+        string a = net.Name("a"), b = net.Name("b");
+        net.CreateVethPair(a, b);
+        using var pool = new PacketPool(256);
+        using var sender = new AfPacketPort(a, pool);
+        using var receiver = new AfPacketPort(b, pool);
+        ushort?[] tags = [0x0064, null, 0xE00A, 0x0000, 0x2FFE, null];
+        byte[][] frames = [.. tags.Select((tag, i) => TaggedUdp((ushort)i, tag)), QinQ(TaggedUdp(9, 0x0123), outerTci: 0x0456)];
+
+        Assert.Equal(frames.Length, Transmit(sender, pool, frames));
+        var (received, bytes) = ReceiveOwn(receiver, frames.Length);
+
+        Assert.Equal(frames, received);
+        Assert.Equal(bytes, receiver.Statistics.RxBytes); // counted with the tag put back
+        Assert.Equal(pool.Count, pool.Available);
+    }
+
+    [Fact]
+    public void A_tagged_frame_received_into_a_buffer_without_headroom_is_dropped_and_counted()
+    {
+        NetworkNamespaces.SkipUnlessRoot();
+        using var net = new NetworkNamespaces();
+        string a = net.Name("a"), b = net.Name("b");
+        net.CreateVethPair(a, b);
+        using var pool = new PacketPool(64);
+        using var bare = new PacketPool(64, headroom: 0);
+        using var sender = new AfPacketPort(a, pool);
+        using var receiver = new AfPacketPort(b, bare);
+
+        Assert.Equal(2, Transmit(sender, pool, TaggedUdp(1, 0x0064), TaggedUdp(2, null)));
+        var (received, _) = ReceiveOwn(receiver, 1);
+
+        Assert.Equal([TaggedUdp(2, null)], received);
+        Assert.Equal(1, receiver.Statistics.RxDrops);
+        Assert.Equal(bare.Count, bare.Available);
+    }
+
+    // Receives until `wanted` frames from PortMac arrived (or patience ran out): those frames, and the bytes of
+    // everything received (a fresh link also carries the kernel's own frames).
+    private static (List<byte[]> Frames, long Bytes) ReceiveOwn(AfPacketPort port, int wanted)
+    {
+        var received = new List<byte[]>();
+        long bytes = 0;
+        var clock = Stopwatch.StartNew();
+        var burst = new PacketBuffer[16];
+        while (received.Count < wanted && clock.Elapsed < Patience)
+        {
+            int count = port.RxBurst(0, burst);
+            foreach (var buffer in burst.AsSpan(0, count))
+            {
+                bytes += buffer.Length;
+                if (EthernetHeader.TryRead(buffer.Data, out var ethernet) && ethernet.Source == PortMac) received.Add(buffer.Data.ToArray());
+                buffer.Release();
+            }
+            if (count == 0) Thread.Sleep(1);
+        }
+        return (received, bytes);
+    }
+
     [Fact]
     public void Frames_longer_than_the_pools_buffers_are_counted_as_drops_and_released()
     {
@@ -369,6 +434,20 @@ public class AfPacketPortTests
         data.CopyTo(message.Slice(IcmpV4Header.Length));
         IcmpV4Header.SetChecksum(message);
         return frame;
+    }
+
+    // The frame with an 802.1ad service tag in front of its tag (the kernel takes the outer one out).
+    private static byte[] QinQ(byte[] tagged, ushort outerTci)
+    {
+        byte[] frame = [.. tagged[..12], 0x88, 0xA8, (byte)(outerTci >> 8), (byte)outerTci, .. tagged[12..]];
+        return frame;
+    }
+
+    private static byte[] TaggedUdp(ushort id, ushort? tag)
+    {
+        var frame = new byte[128];
+        int written = IpFrames.WriteUdp(frame, PortMac, Host1Mac, PortIp, Host1Ip, (ushort)(20_000 + id), 9, new byte[26], vlanTci: tag);
+        return frame[..written];
     }
 
     private static byte[] Udp(int length, ushort id)

@@ -22,6 +22,10 @@ internal static unsafe partial class LinuxSockets
     public const int PACKET_ADD_MEMBERSHIP = 1;
     public const int PACKET_STATISTICS = 6;
     public const int PACKET_IGNORE_OUTGOING = 23;
+    public const int PACKET_AUXDATA = 8;
+    // struct tpacket_auxdata.tp_status bits (linux/if_packet.h).
+    public const uint TP_STATUS_VLAN_VALID = 0x10;
+    public const uint TP_STATUS_VLAN_TPID_VALID = 0x40;
     public const ushort PACKET_MR_PROMISC = 1;
 
     public const int MSG_TRUNC = 0x20;
