@@ -11,8 +11,8 @@ need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
-# Without ethtool the veths keep checksum offload on and hand raw sockets UDP/TCP frames whose checksums
-# the kernel never filled in; the namespace fixture turns offloads off with it.
+# Without ethtool the veths keep their segmentation offloads on and hand raw sockets frames longer than a
+# buffer; the namespace fixture turns offloads off with it (and one test turns checksum offload back on).
 command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
 [ -x /usr/bin/python3 ] || need+=(python3)
 # DPDK: the C shim in native/ builds against libdpdk with cmake, pkg-config and a C compiler (dotnet build runs

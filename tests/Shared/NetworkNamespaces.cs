@@ -236,7 +236,7 @@ internal sealed partial class NetworkNamespaces : IDisposable
 
     private void DisableOffloads(string? ns, string link)
     {
-        // Without ethtool the step is skipped: veth then hands frames with partial checksums to raw sockets.
+        // Without ethtool the step is skipped: veth then hands raw sockets segmentation-offload super-frames.
         if (FindOnPath("ethtool") is null) return;
         string[] command = ["ethtool", "-K", link, "rx", "off", "tx", "off", "tso", "off", "gso", "off", "gro", "off"];
         if (ns is null) TryRun(command[0], command[1..]);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using NetFabric.Datapath.Actions.Internal;
 using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Internal;
 using NetFabric.Datapath.Ports.Internal;
@@ -27,7 +28,10 @@ namespace NetFabric.Datapath.Ports;
 /// anyone else, are not received back. The kernel takes the outer VLAN tag out of every frame it receives (into
 /// the socket buffer's metadata) before packet sockets see it; the port asks for PACKET_AUXDATA and puts the tag
 /// back in front of the EtherType (using 4 bytes of the buffer's headroom; with none left, the frame is dropped and
-/// counted), so trunk frames arrive as they were sent, inner tags included.</para>
+/// counted), so trunk frames arrive as they were sent, inner tags included. A TCP or UDP frame whose sender left its
+/// checksum for the NIC to fill in (checksum offload on a veth or tap; TP_STATUS_CSUMNOTREADY) gets it filled in on
+/// receive, so what the port forwards is valid on the wire. Segmentation offloads (TSO, GSO, GRO) must be off on the
+/// interface: their super-frames are longer than a buffer and are dropped and counted like any oversized frame.</para>
 /// <para>Transmit hands the burst to sendmmsg and releases every buffer (the kernel has copied them). Frames the
 /// kernel did not take — a full queue (EAGAIN, ENOBUFS) or a rejected frame, which ends the batch — are counted in
 /// <see cref="PortStatistics.TxDrops"/>. EAGAIN and ENOBUFS are congestion, not errors; any other errno counts in
@@ -238,7 +242,7 @@ public sealed unsafe class AfPacketPort : IPacketPort
                     continue;
                 }
                 buffer.TrySetLength((int)messages[i].Length);
-                if (!RestoreVlanTag(buffer, in messages[i].Header))
+                if (!ApplyAuxiliaryData(buffer, in messages[i].Header))
                 {
                     counters.RxDrops++;
                     buffer.Release();
@@ -263,25 +267,54 @@ public sealed unsafe class AfPacketPort : IPacketPort
         return delivered;
     }
 
-    // Puts back the VLAN tag the kernel took out of the frame, which PACKET_AUXDATA reports; false when the buffer
-    // has no headroom for it. The MAC addresses move 4 bytes to the front and the tag goes between them and the
-    // EtherType (the inner tag, if any, is still in the frame).
-    private static bool RestoreVlanTag(PacketBuffer buffer, in MessageHeader header)
+    // Undoes what the kernel's offloads did to the frame before packet sockets saw it, from what PACKET_AUXDATA
+    // reports: puts back the outer VLAN tag it took out (false when the buffer has no headroom for it), and fills in
+    // a TCP/UDP checksum the sender left for the NIC (checksum offload on a veth or tap).
+    private static bool ApplyAuxiliaryData(PacketBuffer buffer, in MessageHeader header)
     {
         if (header.ControlLength < ControlHeaderSize + AuxdataSize) return true;
         byte* control = (byte*)header.Control;
         if (*(int*)(control + 8) != SOL_PACKET || *(int*)(control + 12) != PACKET_AUXDATA) return true;
         uint status = *(uint*)(control + ControlHeaderSize);
-        if ((status & TP_STATUS_VLAN_VALID) == 0) return true;
-        ushort tci = *(ushort*)(control + ControlHeaderSize + 16);
-        ushort tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? *(ushort*)(control + ControlHeaderSize + 18) : EtherType.Vlan;
-        if (buffer.Length < 12 || !buffer.TryPrepend(4, out _)) return false;
-        var frame = buffer.Data;
-        frame.Slice(4, 12).CopyTo(frame);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), tpid);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(14), tci);
+        if ((status & TP_STATUS_VLAN_VALID) != 0)
+        {
+            // The tag and its TPID come in host order. The MAC addresses move 4 bytes to the front and the tag goes
+            // between them and the EtherType (an inner tag, if any, is still in the frame).
+            ushort tci = *(ushort*)(control + ControlHeaderSize + 16);
+            ushort tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? *(ushort*)(control + ControlHeaderSize + 18) : EtherType.Vlan;
+            if (buffer.Length < 12 || !buffer.TryPrepend(4, out _)) return false;
+            var tagged = buffer.Data;
+            tagged.Slice(4, 12).CopyTo(tagged);
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), tpid);
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), tci);
+        }
+        if ((status & TP_STATUS_CSUMNOTREADY) != 0) CompleteTransportChecksum(buffer.Data);
         return true;
     }
+
+    // The sender's checksum field holds the folded pseudo-header sum; the sum over the whole segment, that field
+    // included, complemented, is the checksum (what the NIC, or the kernel's own fallback, would have written).
+    private static void CompleteTransportChecksum(Span<byte> frame)
+    {
+        var layout = default(PacketLayout);
+        layout.LocateAny(frame);
+        if (layout.IpVersion == 0) return;
+        layout.LocateTransport(frame);
+        int field = layout.TransportKind switch
+        {
+            TransportKind.Tcp => TcpChecksumOffset,
+            TransportKind.Udp => UdpChecksumOffset,
+            _ => -1,
+        };
+        if (field < 0) return;
+        ushort checksum = Checksum.Compute(frame[layout.Transport..layout.End]);
+        // A UDP checksum that comes out 0 is sent as all ones (0 means "no checksum", RFC 768).
+        if (checksum == 0 && layout.TransportKind == TransportKind.Udp) checksum = 0xFFFF;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(layout.Transport + field), checksum);
+    }
+
+    private const int TcpChecksumOffset = 16;
+    private const int UdpChecksumOffset = 6;
 
     // struct cmsghdr on 64-bit Linux (cmsg_len, cmsg_level, cmsg_type), then struct tpacket_auxdata (tp_status,
     // tp_len, tp_snaplen, tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid).

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using NetFabric.Datapath.Buffers;
@@ -50,6 +51,36 @@ public class AfPacketPortTests
         var statistics = port.Statistics;
         Assert.True(statistics.RxPackets >= 2 && statistics.TxPackets >= 1, statistics.ToString());
         Assert.Equal(LinkState.Up, port.LinkState);
+    }
+
+    /// With checksum offload on (a veth's default), the sending kernel leaves the UDP/TCP checksum for the "NIC" to
+    /// fill in and packet sockets see the frame that way (TP_STATUS_CSUMNOTREADY); the port fills it in, as the
+    /// NIC would have, so what it forwards is valid on the wire.
+    [Fact]
+    public void A_datagram_whose_checksum_the_sender_left_to_the_NIC_arrives_with_it_filled_in()
+    {
+        NetworkNamespaces.SkipUnlessRoot();
+        using var net = new NetworkNamespaces();
+        string ns = net.Name("1"), root = net.Name("r1"), inside = net.Name("n1");
+        net.CreateHost(ns, root, inside, $"{Host1Ip}/24", Host1Mac.ToString());
+        net.Exec(ns, "ethtool", "-K", inside, "tx", "on");
+        using var pool = new PacketPool(256);
+        using var port = new AfPacketPort(root, pool);
+
+        net.Exec(ns, "bash", "-c", $"echo checksum > /dev/udp/{PortIp}/9");
+        byte[]? datagram = ReceiveUntil(port, frame => IsUdpTo(frame, PortMac, 9), other =>
+        {
+            if (IsArpRequest(other, Host1Mac, PortIp)) Transmit(port, pool, ArpReplyTo(other));
+        });
+
+        Assert.NotNull(datagram);
+        Assert.True(EthernetHeader.TryRead(datagram, out var ethernet));
+        Assert.True(Ipv4Header.TryRead(ethernet.Payload, out var ip));
+        Assert.True(UdpHeader.TryRead(ip.Payload, out var udp));
+        Assert.Equal("checksum\n", Encoding.ASCII.GetString(udp.Payload));
+        var segment = ip.Payload[..udp.DatagramLength];
+        Assert.NotEqual(0, BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(6)));
+        Assert.Equal(0xFFFF, Checksum.Fold(Checksum.Sum(segment, Checksum.PseudoHeaderSum(ip.Source, ip.Destination, IpProtocol.Udp, segment.Length))));
     }
 
     [Fact]

@@ -36,6 +36,9 @@ internal struct PacketLayout
     public TransportKind TransportKind;
     // End of the IP packet inside the frame (total/payload length or the frame's end, whichever comes first).
     private int _end;
+
+    /// Where the IP packet ends inside the frame (its total or payload length, or the frame's end, whichever comes first).
+    public readonly int End => _end;
     // IPv4: the header length, or 0 for a later fragment (no transport header).
     private int _ipv4HeaderLength;
 

@@ -24,6 +24,7 @@ internal static unsafe partial class LinuxSockets
     public const int PACKET_IGNORE_OUTGOING = 23;
     public const int PACKET_AUXDATA = 8;
     // struct tpacket_auxdata.tp_status bits (linux/if_packet.h).
+    public const uint TP_STATUS_CSUMNOTREADY = 0x8;
     public const uint TP_STATUS_VLAN_VALID = 0x10;
     public const uint TP_STATUS_VLAN_TPID_VALID = 0x40;
     public const ushort PACKET_MR_PROMISC = 1;
