@@ -143,6 +143,9 @@ public sealed class Router : IVirtualDevice
         ArgumentNullException.ThrowIfNull(context);
         context.AddTag(Id);
         if (!_ports.TryGetValue(ingressPort, out var ingress)) return DeviceVerdict.Drop("not a port of this router");
+        // Router ports are untagged (no 802.1Q sub-interfaces). A tagged frame is another VLAN that a trunk carries
+        // to the router's link: not the router's to answer or route, or it would join that VLAN to its subnets.
+        if (context.ReadVlanTagged()) return DeviceVerdict.Drop("a tagged frame: router ports take untagged frames only");
         ushort etherType = context.ReadEtherType();
         if (etherType == EtherType.Arp) return ProcessArp(context, ingress);
         if (etherType != EtherType.IPv4) return DeviceVerdict.Drop("not IPv4");

@@ -158,6 +158,9 @@ public sealed class SimulationContext
     /// <summary>Reads the VLAN id (0 when untagged); the whole TCI is matched.</summary>
     public int ReadVlanId() { Read(FlowField.VlanTci); return _current.VlanTci & 0x0FFF; }
 
+    /// <summary>Reads whether the frame carries a VLAN tag (a priority tag, VLAN 0, counts); the whole TCI is matched.</summary>
+    public bool ReadVlanTagged() { Read(FlowField.VlanTci); return (_current.VlanTci & EthernetHeader.TagPresent) != 0; }
+
     /// <summary>Reads the IP protocol (or the ARP operation for ARP).</summary>
     public byte ReadNetworkProtocol() { Read(FlowField.NetworkProtocol); return _current.NetworkProtocol; }
 

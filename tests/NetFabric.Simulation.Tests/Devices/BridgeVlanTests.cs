@@ -261,6 +261,42 @@ public class BridgeVlanTests
         Assert.Equal(20, VlanOf(Assert.Single(net.Receive("t1"))));
     }
 
+    /// A router linked to a trunk port serves VLAN 0 (untagged) only: the VLANs the trunk also carries reach the
+    /// router tagged, and it neither answers nor routes them, so they stay apart from its subnets.
+    [Fact]
+    public void A_router_on_a_trunk_port_serves_only_the_untagged_VLAN()
+    {
+        var topology = new TopologyBuilder()
+            .Bridge("br", b => b.Port("a10", exterior: "a10", vlan: 10).Port("t1", exterior: "t1").Port("r"))
+            .Router("r1", r => r.Port("p1", mac: "02:00:00:00:01:01", address: "198.18.0.254/24")
+                .Port("p2", mac: "02:00:00:00:02:01", address: "198.18.1.1/24", exterior: "far"))
+            .Link("br/r", "r1/p1")
+            .Build();
+        using var net = new VirtualNetwork(topology);
+        var routerIp = IPv4Address.Parse("198.18.0.254");
+        var routerMac = MacAddress.Parse("02:00:00:00:01:01");
+
+        // VLAN 10: the request is flooded in VLAN 10 (the bridge knows no router there) and reaches the router tagged.
+        net.Send("a10", ArpRequest(1, routerIp));
+        Assert.Empty(net.Receive("a10"));
+        Assert.Equal(10, VlanOf(Assert.Single(net.Receive("t1"))));
+        // A VLAN-10 host that knows the router's MAC anyway is not routed.
+        var routed = new byte[96];
+        int length = IpFrames.WriteUdp(routed, Mac(1), routerMac, Ip(1), IPv4Address.Parse("198.18.1.7"), 5000, 5000, new byte[10]);
+        net.Send("a10", routed[..length]);
+        Assert.Empty(net.Receive("far"));
+        Assert.Equal(10, VlanOf(Assert.Single(net.Receive("t1")))); // the router's MAC is unknown in VLAN 10: flooded there
+
+        // Untagged traffic on the trunk is VLAN 0, the router's: answered by the bridge from the linked port, and routed.
+        net.Send("t1", ArpRequest(2, routerIp));
+        Assert.Null(VlanOf(Assert.Single(net.Receive("t1"))));
+        length = IpFrames.WriteUdp(routed, Mac(2), routerMac, Ip(2), IPv4Address.Parse("198.18.1.7"), 5000, 5000, new byte[10]);
+        net.Send("t1", routed[..length]);
+        var arp = Assert.Single(net.Receive("far")); // the router asks for the far host, the packet waits
+        Assert.True(EthernetHeader.TryRead(arp, out var ethernet));
+        Assert.Equal(EtherType.Arp, ethernet.EtherType);
+    }
+
     /// A step of a random scenario over <see cref="Topology"/>: a UDP frame or an ARP request from a VM's MAC, sent
     /// from some port (so MACs move), untagged or tagged; or (when <see cref="Reconfigure"/>) b10 changes VLAN.
     public sealed record Step(int FromMac, int ToMac, int Port, int Vlan, bool Arp, bool Reconfigure);

@@ -254,6 +254,23 @@ public class RouterTests
     }
 
     [Fact]
+    public void A_tagged_frame_is_neither_routed_nor_answered_and_the_flow_matches_the_tag()
+    {
+        var tagged = new byte[128];
+        int length = IpFrames.WriteUdp(tagged, Host, P1Mac, HostIp, IPv4Address.Parse("198.18.2.7"), 5000, 5000, new byte[10], vlanTci: 10);
+        var verdict = Simulate(tagged[..length]);
+        Assert.Equal(VerdictKind.Drop, verdict.Kind);
+        Assert.Empty(_context.Emitted);
+        Assert.Equal(0xFFFF, _context.Mask.Bits.VlanTci);
+
+        var request = new byte[ArpFrames.Length + 4];
+        length = ArpFrames.WriteRequest(request, Host, HostIp, IPv4Address.Parse("198.18.1.1"), 10);
+        Assert.Equal(VerdictKind.Drop, Simulate(request[..length]).Kind);
+        Assert.Empty(_context.Emitted);
+        Assert.Equal(0, _router.ArpCache.Count);
+    }
+
+    [Fact]
     public void An_unsolicited_ARP_reply_is_dropped_and_not_learned()
     {
         var reply = new byte[ArpFrames.Length];
