@@ -232,6 +232,39 @@ public class MegaflowClassifierTests
     }
 
     [Fact]
+    public void ExpireSlice_sweeps_the_table_a_slice_per_call_and_starts_over_after_the_end()
+    {
+        var classifier = new MegaflowClassifier();
+        long t0 = 100 * Second;
+        var timeouts = new FlowTimeouts(TimeSpan.FromSeconds(2), TimeSpan.Zero);
+        var flows = Enumerable.Range(0, 100)
+            .Select(i => classifier.Insert(new FlowMatch(Key((uint)i, 0xA, 1), ByPortAndMac), ActionProgram.Drop, timeouts: timeouts, now: t0))
+            .ToArray();
+        long late = t0 + 5 * Second;
+
+        // Four slices of 25: each call takes out one slice's flows, lowest ids first; the fifth call starts over.
+        for (int call = 1; call <= 4; call++)
+        {
+            Assert.Equal(25, classifier.ExpireSlice(late, 4));
+            Assert.Equal(100 - 25 * call, classifier.Count);
+            Assert.Equal(100 - 25 * call, flows.Count(f => f.IsAlive));
+        }
+        Assert.Equal(0, classifier.ExpireSlice(late, 4));
+
+        // Flows installed again reuse the freed ids; a sweep started over finds the expired ones among them.
+        var again = Enumerable.Range(0, 10)
+            .Select(i => classifier.Insert(new FlowMatch(Key((uint)i, 0xB, 1), ByPortAndMac), ActionProgram.Drop, timeouts: timeouts, now: late))
+            .ToArray();
+        again[3].RecordHits(1, 60, late + 3 * Second);
+        int taken = 0;
+        for (int call = 0; call < 4; call++) taken += classifier.ExpireSlice(late + 4 * Second, 4);
+        Assert.Equal(9, taken);
+        Assert.True(again[3].IsAlive);
+        Assert.Equal(1, classifier.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => classifier.ExpireSlice(late, 0));
+    }
+
+    [Fact]
     public void Expire_takes_out_idle_and_hard_timed_out_flows_only()
     {
         var classifier = new MegaflowClassifier();
