@@ -154,34 +154,17 @@ public class AfPacketPortTests
     [Fact]
     public void Frames_sent_on_one_end_of_a_veth_arrive_intact_and_in_order_on_the_other()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var pool = new PacketPool(256);
         using var sender = new AfPacketPort(a, pool);
         using var receiver = new AfPacketPort(b, pool, new AfPacketPortOptions { InPort = 9 });
         byte[][] frames = Enumerable.Range(0, 40).Select(i => Udp(100 + i * 31, (ushort)i)).ToArray();
 
         Assert.Equal(frames.Length, Transmit(sender, pool, frames));
-        var received = new List<byte[]>();
-        var clock = Stopwatch.StartNew();
-        var burst = new PacketBuffer[16];
-        while (received.Count < frames.Length && clock.Elapsed < Patience)
-        {
-            int count = receiver.RxBurst(0, burst);
-            foreach (var buffer in burst.AsSpan(0, count))
-            {
-                Assert.Equal(9u, buffer.InPort);
-                // Only our frames: anything else the kernel emits on a fresh link is ignored.
-                if (EthernetHeader.TryRead(buffer.Data, out var ethernet) && ethernet.Source == PortMac) received.Add(buffer.Data.ToArray());
-                buffer.Release();
-            }
-            if (count == 0) Thread.Sleep(1);
-        }
+        var (received, _) = ReceiveOwn(receiver, frames.Length, expectInPort: 9);
 
         Assert.Equal(frames, received);
-        Assert.Equal(0, sender.RxBurst(0, burst)); // own transmissions are not received back
+        Assert.Equal(0, sender.RxBurst(0, new PacketBuffer[16])); // own transmissions are not received back
         Assert.Equal(frames.Length, sender.Statistics.TxPackets);
         Assert.Equal(frames.Sum(f => (long)f.Length), sender.Statistics.TxBytes);
         Assert.Equal(pool.Count, pool.Available);
@@ -192,10 +175,7 @@ public class AfPacketPortTests
     [Fact]
     public void Tagged_frames_arrive_with_their_tag_and_untagged_ones_without()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var pool = new PacketPool(256);
         using var sender = new AfPacketPort(a, pool);
         using var receiver = new AfPacketPort(b, pool);
@@ -213,10 +193,7 @@ public class AfPacketPortTests
     [Fact]
     public void A_tagged_frame_received_into_a_buffer_without_headroom_is_dropped_and_counted()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var pool = new PacketPool(64);
         using var bare = new PacketPool(64, headroom: 0);
         using var sender = new AfPacketPort(a, pool);
@@ -230,9 +207,28 @@ public class AfPacketPortTests
         Assert.Equal(bare.Count, bare.Available);
     }
 
+    // A veth pair in the root namespace (both ends up, offloads off), removed when the result is disposed.
+    private static NetworkNamespaces VethPair(out string a, out string b)
+    {
+        NetworkNamespaces.SkipUnlessRoot();
+        var net = new NetworkNamespaces();
+        a = net.Name("a");
+        b = net.Name("b");
+        try
+        {
+            net.CreateVethPair(a, b);
+            return net;
+        }
+        catch
+        {
+            net.Dispose();
+            throw;
+        }
+    }
+
     // Receives until `wanted` frames from PortMac arrived (or patience ran out): those frames, and the bytes of
-    // everything received (a fresh link also carries the kernel's own frames).
-    private static (List<byte[]> Frames, long Bytes) ReceiveOwn(AfPacketPort port, int wanted)
+    // everything received (a fresh link also carries the kernel's own frames, which are otherwise ignored).
+    private static (List<byte[]> Frames, long Bytes) ReceiveOwn(AfPacketPort port, int wanted, uint? expectInPort = null)
     {
         var received = new List<byte[]>();
         long bytes = 0;
@@ -243,6 +239,7 @@ public class AfPacketPortTests
             int count = port.RxBurst(0, burst);
             foreach (var buffer in burst.AsSpan(0, count))
             {
+                if (expectInPort is { } inPort) Assert.Equal(inPort, buffer.InPort);
                 bytes += buffer.Length;
                 if (EthernetHeader.TryRead(buffer.Data, out var ethernet) && ethernet.Source == PortMac) received.Add(buffer.Data.ToArray());
                 buffer.Release();
@@ -255,10 +252,7 @@ public class AfPacketPortTests
     [Fact]
     public void Frames_longer_than_the_pools_buffers_are_counted_as_drops_and_released()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var bigPool = new PacketPool(16);
         using var smallPool = new PacketPool(16, dataSize: 128);
         using var sender = new AfPacketPort(a, bigPool);
@@ -266,19 +260,7 @@ public class AfPacketPortTests
         byte[] small = Udp(128, 1), large = Udp(129, 2), after = Udp(60, 3);
 
         Transmit(sender, bigPool, small, large, after);
-        var received = new List<byte[]>();
-        var clock = Stopwatch.StartNew();
-        var burst = new PacketBuffer[8];
-        while (!received.Any(f => f.AsSpan().SequenceEqual(after)) && clock.Elapsed < Patience)
-        {
-            int count = receiver.RxBurst(0, burst);
-            foreach (var buffer in burst.AsSpan(0, count))
-            {
-                if (EthernetHeader.TryRead(buffer.Data, out var ethernet) && ethernet.Source == PortMac) received.Add(buffer.Data.ToArray());
-                buffer.Release();
-            }
-            if (count == 0) Thread.Sleep(1);
-        }
+        var (received, _) = ReceiveOwn(receiver, 2);
 
         Assert.Equal(new[] { small, after }, received);
         Assert.True(receiver.Statistics.RxDrops >= 1);
@@ -288,10 +270,7 @@ public class AfPacketPortTests
     [Fact]
     public void Bursts_statistics_and_link_state_allocate_nothing()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var pool = new PacketPool(512);
         using var sender = new AfPacketPort(a, pool);
         using var receiver = new AfPacketPort(b, pool);
@@ -337,10 +316,7 @@ public class AfPacketPortTests
     [Fact]
     public void The_link_goes_down_when_the_interface_does()
     {
-        NetworkNamespaces.SkipUnlessRoot();
-        using var net = new NetworkNamespaces();
-        string a = net.Name("a"), b = net.Name("b");
-        net.CreateVethPair(a, b);
+        using var net = VethPair(out string a, out string b);
         using var pool = new PacketPool(16);
         using var port = new AfPacketPort(a, pool);
         Assert.Equal(LinkState.Up, WaitForLink(port, LinkState.Up));

@@ -32,6 +32,14 @@ public class BridgeArpSuppressionTests
         return frame[..ArpFrames.WriteRequest(frame, Mac(from), Ip(from), target)];
     }
 
+    // The bridge alone, as the engine would call it for a frame arriving on `port`.
+    private static DeviceVerdict Simulate(Bridge bridge, SimulationContext context, ulong port, byte[] frame)
+    {
+        FlowKey.Extract(frame, 1, out var key);
+        context.Reset(key);
+        return bridge.Process(context, port);
+    }
+
     private static void AssertReply(byte[] frame, int to, MacAddress answer, IPv4Address target)
     {
         Assert.True(EthernetHeader.TryRead(frame, out var ethernet));
@@ -97,12 +105,7 @@ public class BridgeArpSuppressionTests
         bridge.ArpEntryChanged += (vlan, address) => changes.Add(address);
         var context = new SimulationContext();
 
-        void Send(ulong port, byte[] frame)
-        {
-            FlowKey.Extract(frame, 1, out var key);
-            context.Reset(key);
-            bridge.Process(context, port);
-        }
+        void Send(ulong port, byte[] frame) => Simulate(bridge, context, port, frame);
 
         Send(2, Request(2, Ip(1)));
         Assert.Equal([Ip(2)], changes);
@@ -147,12 +150,7 @@ public class BridgeArpSuppressionTests
         var forgotten = new List<IPv4Address>();
         bridge.ArpEntryChanged += (vlan, address) => forgotten.Add(address);
         var context = new SimulationContext();
-        void Send(ulong port, byte[] frame)
-        {
-            FlowKey.Extract(frame, 1, out var key);
-            context.Reset(key);
-            bridge.Process(context, port);
-        }
+        void Send(ulong port, byte[] frame) => Simulate(bridge, context, port, frame);
         var ageing = TimeSpan.FromSeconds(300);
         var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         bool referenced = false;
