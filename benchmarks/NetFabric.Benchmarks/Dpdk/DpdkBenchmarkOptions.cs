@@ -18,7 +18,7 @@ internal enum ForwardingMode
 /// <summary>
 /// The command line of <c>dpdk</c> mode:
 /// <c>dpdk [--seconds N] [--warmup N] [--vdev-pair null|ring] [--mode io|output|routed] [--flows N] [--emc on|off]
-/// [--rewrite] [--burst N] [--in-flight N] [--mbufs N] [--memory MB] [--devargs "A;B"]</c>.
+/// [--rewrite] [--burst N] [--in-flight N] [--mbufs N] [--memory MB] [--devargs "A;B"] [--workers N]</c>.
 /// </summary>
 internal sealed record DpdkBenchmarkOptions
 {
@@ -36,6 +36,9 @@ internal sealed record DpdkBenchmarkOptions
     public int MemoryMegabytes { get; init; } = 256;
     /// DPDK devargs of the two ports, replacing the pair's defaults (e.g. "net_null0,copy=1;net_null1,copy=1").
     public string? Devargs { get; init; }
+    /// Pipeline workers (one per CPU, pinned from CPU 0). With more than one, each single-queue port's traffic is
+    /// spread over the workers by flow hash (the hand-over path).
+    public int Workers { get; init; } = 1;
 
     /// The two ports' devargs: the same virtual devices testpmd gets from --vdev net_null0 --vdev net_null1 (or ring).
     public (string First, string Second) Devices => Devargs is { } given
@@ -66,12 +69,14 @@ internal sealed record DpdkBenchmarkOptions
                 "--mbufs" => options with { Mbufs = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--memory" => options with { MemoryMegabytes = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--devargs" => options with { Devargs = Value() },
+                "--workers" => options with { Workers = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
         }
         if (options.VdevPair is not ("null" or "ring")) throw new ArgumentException("--vdev-pair takes null or ring.");
         if (options.Mode == ForwardingMode.Routed && options.Flows < 2) throw new ArgumentException("--flows must be at least 2 (half per direction).");
         if (options.Devargs is { } devargs && devargs.Split(';').Length != 2) throw new ArgumentException("--devargs takes two devargs separated by ';'.");
+        if (options.Workers is < 1 or > 64) throw new ArgumentException("--workers must be between 1 and 64.");
         if (options.Burst is < 1 or > 64) throw new ArgumentException("--burst must be between 1 and 64.");
         if (options.Seconds <= 0 || options.WarmupSeconds < 0) throw new ArgumentException("--seconds must be positive and --warmup not negative.");
         return options;

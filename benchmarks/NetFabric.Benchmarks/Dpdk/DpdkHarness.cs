@@ -99,7 +99,10 @@ internal static class DpdkHarness
         }
 
         string label = Label(options, flows);
-        Console.WriteLine($"NetFabric on DPDK: {label}, 1 forwarding core (CPU {ForwardingCpu}), burst {options.Burst}, {options.Seconds:0.#} s after {options.WarmupSeconds:0.#} s warm-up");
+        string cores = options.Mode == ForwardingMode.Io || options.Workers == 1
+            ? $"1 forwarding core (CPU {ForwardingCpu})"
+            : $"{options.Workers} workers (CPUs {ForwardingCpu}-{ForwardingCpu + options.Workers - 1}; single-queue ports spread by flow hash)";
+        Console.WriteLine($"NetFabric on DPDK: {label}, {cores}, burst {options.Burst}, {options.Seconds:0.#} s after {options.WarmupSeconds:0.#} s warm-up");
 
         (long Packets, double Seconds, long Allocated) result;
         DatapathStatistics? statistics = null;
@@ -156,8 +159,8 @@ internal static class DpdkHarness
     {
         var pipeline = new PacketPipeline(new PipelineOptions
         {
-            Workers = 1,
-            PinThreads = true, // worker 0 on CPU 0
+            Workers = options.Workers,
+            PinThreads = true, // worker i on CPU i
             IdlePollsBeforeSleep = 0,
             BurstSize = options.Burst,
             ExactMatchCacheEntries = options.ExactMatchCache ? 8192 : 0,

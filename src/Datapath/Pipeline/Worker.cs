@@ -103,27 +103,32 @@ public sealed partial class Worker
             uint number = slot.Number;
             foreach (ref var packet in received)
                 if (packet.InPort != number) packet.InPort = number;
-            if (_pipeline.DistributesByFlowHash(slot)) received = HandOver(received);
-            if (received.Length > 0) Process(received, now);
+            bool distributed = _pipeline.DistributesByFlowHash(slot);
+            if (distributed) received = HandOver(received);
+            if (received.Length > 0) Process(received, now, keysExtracted: distributed);
         }
         if (_parking.Count > 0 && now >= _parking.NextRetry) RetryParked(now);
         return processed;
     }
 
-    /// Keeps the packets whose flow hash maps to this worker and hands the rest to their workers' inboxes.
+    /// Keeps the packets whose flow hash maps to this worker and hands the rest to their workers' inboxes. The kept
+    /// packets' keys and full-key hashes are left in _keys and _hashes, at the packets' positions in the result, so
+    /// Process does not extract and hash them a second time.
     private Span<PacketBuffer> HandOver(Span<PacketBuffer> received)
     {
         var workers = _pipeline.WorkerList;
         int mine = 0;
         foreach (var packet in received)
         {
-            var tunnel = packet.Tunnel;
-            FlowKey.Extract(packet.Data, packet.InPort, tunnel, out var key);
+            // Extracted straight into the next kept slot: a packet handed over leaves it to be overwritten.
+            ref var key = ref _keys[mine];
+            FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
             ulong hash = FlowHash.Of(key);
             packet.FlowHash = (uint)hash;
             int target = (int)(hash % (ulong)workers.Count);
             if (target == Id)
             {
+                _hashes[mine] = hash;
                 _mine[mine++] = packet;
             }
             else if (workers[target].Inboxes[Id].Enqueue(new ReadOnlySpan<PacketBuffer>(in packet)) == 0)
@@ -150,7 +155,8 @@ public sealed partial class Worker
         return x % oneIn == 0;
     }
 
-    private void Process(Span<PacketBuffer> packets, long now)
+    // keysExtracted: _keys and _hashes already hold the packets' keys and full-key hashes (HandOver made them).
+    private void Process(Span<PacketBuffer> packets, long now, bool keysExtracted = false)
     {
         int count = packets.Length;
         _counters.Packets += count;
@@ -166,16 +172,16 @@ public sealed partial class Worker
             emc = null;
             _counters.ExactMatchSkipped += count;
         }
-        _hashesValid = emc is not null;
+        _hashesValid = emc is not null || keysExtracted;
         for (int i = 0; i < count; i++)
         {
             var packet = packets[i];
             ref var key = ref _keys[i];
-            FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
+            if (!keysExtracted) FlowKey.Extract(packet.Data, packet.InPort, packet.Tunnel, out key);
             if (key.Malformed) _counters.Malformed++;
             if (emc is not null)
             {
-                ulong hash = FlowHash.Of(key);
+                ulong hash = keysExtracted ? _hashes[i] : FlowHash.Of(key);
                 _hashes[i] = hash;
                 var entry = emc.Lookup(key, hash);
                 if (entry is not null)
