@@ -14,7 +14,7 @@ public class MegaflowClassifierBenchmarks
     // Bursts cycle through this many keys, so the bigger tables do not sit in cache.
     private const int KeyPool = 1 << 14;
 
-    private static readonly FlowMask PortMacIp = Mask(static (ref FlowKey b) => { b.InPort = uint.MaxValue; b.EthernetDestination = MacAddress.Broadcast; b.NetworkDestination = new IPv6Address(0, uint.MaxValue); });
+    internal static readonly FlowMask PortMacIp = Mask(static (ref FlowKey b) => { b.InPort = uint.MaxValue; b.EthernetDestination = MacAddress.Broadcast; b.NetworkDestination = new IPv6Address(0, uint.MaxValue); });
     private static readonly FlowMask[] FourMasks =
     [
         PortMacIp,

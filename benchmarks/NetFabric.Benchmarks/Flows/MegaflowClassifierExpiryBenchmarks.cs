@@ -2,7 +2,6 @@ using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using NetFabric.Datapath.Actions;
 using NetFabric.Datapath.Flows;
-using NetFabric.Datapath.Protocols;
 
 namespace NetFabric.Benchmarks.Flows;
 
@@ -11,13 +10,6 @@ namespace NetFabric.Benchmarks.Flows;
 [MemoryDiagnoser]
 public class MegaflowClassifierExpiryBenchmarks
 {
-    private static readonly FlowMask PortMacIp = new(new FlowKey
-    {
-        InPort = uint.MaxValue,
-        EthernetDestination = MacAddress.Broadcast,
-        NetworkDestination = new IPv6Address(0, uint.MaxValue),
-    });
-
     private MegaflowClassifier _classifier = null!;
     private long _now;
 
@@ -32,7 +24,7 @@ public class MegaflowClassifierExpiryBenchmarks
         _classifier = new MegaflowClassifier(Flows);
         var timeouts = FlowTimeouts.Default;
         for (int i = 0; i < Flows; i++)
-            _classifier.Insert(new FlowMatch(MegaflowClassifierBenchmarks.FlowKeyOf(i, 0), PortMacIp), output, timeouts: timeouts, now: _now);
+            _classifier.Insert(new FlowMatch(MegaflowClassifierBenchmarks.FlowKeyOf(i, 0), MegaflowClassifierBenchmarks.PortMacIp), output, timeouts: timeouts, now: _now);
     }
 
     [Benchmark(Description = "Expire, nothing due: a full scan")]
