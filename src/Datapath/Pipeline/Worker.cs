@@ -37,6 +37,9 @@ public sealed partial class Worker
     private readonly FlowEntry?[] _missResults = new FlowEntry?[PacketBatch.MaximumSize];
     private readonly PacketBuffer[] _rx = new PacketBuffer[PacketBatch.MaximumSize];
     private readonly PacketBuffer[] _mine = new PacketBuffer[PacketBatch.MaximumSize];
+    // Per target worker: the packets of a burst being handed over to it (sized on the first hand-over).
+    private PacketBuffer[][] _handOff = [];
+    private int[] _handOffCounts = [];
     private readonly List<FlowEntry> _installedThisBatch = new(PacketBatch.MaximumSize);
     private readonly List<(PacketBuffer Packet, bool Expired, long Deadline)> _due = [];
     private TokenBucket[] _upcallBuckets = [];
@@ -117,6 +120,12 @@ public sealed partial class Worker
     private Span<PacketBuffer> HandOver(Span<PacketBuffer> received)
     {
         var workers = _pipeline.WorkerList;
+        if (_handOff.Length != workers.Count)
+        {
+            _handOff = new PacketBuffer[workers.Count][];
+            for (int w = 0; w < workers.Count; w++) _handOff[w] = new PacketBuffer[PacketBatch.MaximumSize];
+            _handOffCounts = new int[workers.Count];
+        }
         int mine = 0;
         foreach (var packet in received)
         {
@@ -131,10 +140,23 @@ public sealed partial class Worker
                 _hashes[mine] = hash;
                 _mine[mine++] = packet;
             }
-            else if (workers[target].Inboxes[Id].Enqueue(new ReadOnlySpan<PacketBuffer>(in packet)) == 0)
+            else
+            {
+                _handOff[target][_handOffCounts[target]++] = packet;
+            }
+        }
+        // One enqueue per target worker and burst, not per packet: each publishes the ring's tail, a cache line the
+        // target reads. What a full inbox does not take is dropped and counted.
+        for (int target = 0; target < workers.Count; target++)
+        {
+            int count = _handOffCounts[target];
+            if (count == 0) continue;
+            _handOffCounts[target] = 0;
+            var staged = _handOff[target].AsSpan(0, count);
+            for (int i = workers[target].Inboxes[Id].Enqueue(staged); i < count; i++)
             {
                 _counters.DroppedOther++;
-                packet.Release();
+                staged[i].Release();
             }
         }
         return _mine.AsSpan(0, mine);
