@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NetFabric.Datapath.Actions.Internal;
 using NetFabric.Datapath.Buffers;
 using NetFabric.Datapath.Protocols;
 
@@ -7,38 +8,31 @@ namespace NetFabric.Datapath.Actions;
 // Actions that move the frame's start: VLAN push/pop, tunnel encapsulation and decapsulation.
 public sealed partial class ActionProgram
 {
-    private const int MacsLength = 12;
 
     private static StepResult PushVlan(PacketBuffer packet, ushort tpid, ushort tci)
     {
         if (packet.Length < EthernetHeader.Length) return StepResult.Malformed;
-        if (!packet.TryPrepend(EthernetHeader.VlanTagLength, out _)) return StepResult.NoHeadroom;
-        var frame = packet.Data;
-        // The addresses move 4 bytes forward; the old EtherType (or tag) stays where it was, behind the new tag.
-        frame.Slice(EthernetHeader.VlanTagLength, MacsLength).CopyTo(frame);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(MacsLength), tpid);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(MacsLength + 2), tci);
-        return StepResult.Continue;
+        return VlanTag.TryPush(packet, tpid, tci) ? StepResult.Continue : StepResult.NoHeadroom;
     }
 
     private static bool PopVlan(PacketBuffer packet)
     {
         var frame = packet.Data;
         if (!IsTagged(frame)) return false;
-        frame.Slice(0, MacsLength).CopyTo(frame.Slice(EthernetHeader.VlanTagLength));
+        frame.Slice(0, VlanTag.MacsLength).CopyTo(frame.Slice(EthernetHeader.VlanTagLength));
         return packet.TryTrimFront(EthernetHeader.VlanTagLength);
     }
 
     private static bool SetVlan(Span<byte> frame, ushort tci)
     {
         if (!IsTagged(frame)) return false;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(MacsLength + 2), tci);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(VlanTag.MacsLength + 2), tci);
         return true;
     }
 
     private static bool IsTagged(ReadOnlySpan<byte> frame) =>
         frame.Length >= EthernetHeader.Length + EthernetHeader.VlanTagLength
-        && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(MacsLength)) is EtherType.Vlan or EtherType.QinQ;
+        && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(VlanTag.MacsLength)) is EtherType.Vlan or EtherType.QinQ;
 
     private static StepResult Encapsulate(PacketBuffer packet, TunnelTemplate template)
     {

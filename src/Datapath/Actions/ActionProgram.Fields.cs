@@ -9,9 +9,6 @@ namespace NetFabric.Datapath.Actions;
 public sealed partial class ActionProgram
 {
     private const int Ipv4ChecksumOffset = 10;
-    private const int TcpChecksumOffset = 16;
-    private const int UdpChecksumOffset = 6;
-    private const int IcmpV6ChecksumOffset = 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SetMac(Span<byte> frame, int offset, ulong mac)
@@ -108,14 +105,8 @@ public sealed partial class ActionProgram
     private static bool TransportChecksum(Span<byte> frame, in PacketLayout layout, out Span<byte> field, out bool udp)
     {
         udp = layout.TransportKind == TransportKind.Udp;
-        int offset = layout.TransportKind switch
-        {
-            TransportKind.Tcp => TcpChecksumOffset,
-            TransportKind.Udp => UdpChecksumOffset,
-            TransportKind.IcmpV6 when layout.IpVersion == 6 => IcmpV6ChecksumOffset,
-            _ => -1,
-        };
-        field = offset < 0 ? default : frame.Slice(layout.Transport + offset, 2);
+        int offset = layout.TransportChecksumOffset;
+        field = offset < 0 ? default : frame.Slice(offset, 2);
         return offset >= 0 && !(udp && Read(field) == 0);
     }
 
@@ -125,6 +116,5 @@ public sealed partial class ActionProgram
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Write(Span<byte> field, ushort value) => BinaryPrimitives.WriteUInt16BigEndian(field, value);
 
-    // RFC 768: a UDP checksum that computes to zero is sent as all ones (zero means "none").
-    private static ushort Finish(ushort checksum, bool udp) => udp && checksum == 0 ? (ushort)0xFFFF : checksum;
+    private static ushort Finish(ushort checksum, bool udp) => udp ? UdpHeader.TransmittedChecksum(checksum) : checksum;
 }

@@ -278,15 +278,10 @@ public sealed unsafe class AfPacketPort : IPacketPort
         uint status = *(uint*)(control + ControlHeaderSize);
         if ((status & TP_STATUS_VLAN_VALID) != 0)
         {
-            // The tag and its TPID come in host order. The MAC addresses move 4 bytes to the front and the tag goes
-            // between them and the EtherType (an inner tag, if any, is still in the frame).
+            // The tag and its TPID come in host order; an inner tag, if any, is still in the frame.
             ushort tci = *(ushort*)(control + ControlHeaderSize + 16);
             ushort tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? *(ushort*)(control + ControlHeaderSize + 18) : EtherType.Vlan;
-            if (buffer.Length < 12 || !buffer.TryPrepend(4, out _)) return false;
-            var tagged = buffer.Data;
-            tagged.Slice(4, 12).CopyTo(tagged);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), tpid);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), tci);
+            if (buffer.Length < VlanTag.MacsLength || !VlanTag.TryPush(buffer, tpid, tci)) return false;
         }
         if ((status & TP_STATUS_CSUMNOTREADY) != 0) CompleteTransportChecksum(buffer.Data);
         return true;
@@ -300,21 +295,12 @@ public sealed unsafe class AfPacketPort : IPacketPort
         layout.LocateAny(frame);
         if (layout.IpVersion == 0) return;
         layout.LocateTransport(frame);
-        int field = layout.TransportKind switch
-        {
-            TransportKind.Tcp => TcpChecksumOffset,
-            TransportKind.Udp => UdpChecksumOffset,
-            _ => -1,
-        };
+        int field = layout.TransportChecksumOffset;
         if (field < 0) return;
         ushort checksum = Checksum.Compute(frame[layout.Transport..layout.End]);
-        // A UDP checksum that comes out 0 is sent as all ones (0 means "no checksum", RFC 768).
-        if (checksum == 0 && layout.TransportKind == TransportKind.Udp) checksum = 0xFFFF;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(layout.Transport + field), checksum);
+        if (layout.TransportKind == TransportKind.Udp) checksum = UdpHeader.TransmittedChecksum(checksum);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(field), checksum);
     }
-
-    private const int TcpChecksumOffset = 16;
-    private const int UdpChecksumOffset = 6;
 
     // struct cmsghdr on 64-bit Linux (cmsg_len, cmsg_level, cmsg_type), then struct tpacket_auxdata (tp_status,
     // tp_len, tp_snaplen, tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid).

@@ -79,6 +79,12 @@ public readonly ref struct UdpHeader
         datagram[6] = 0;
         datagram[7] = 0;
         ushort value = Protocols.Checksum.Finish(Protocols.Checksum.Sum(datagram, pseudoHeaderSum));
-        BinaryPrimitives.WriteUInt16BigEndian(datagram.Slice(6), value == 0 ? (ushort)0xFFFF : value);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram.Slice(6), TransmittedChecksum(value));
     }
+
+    /// <summary>
+    /// The checksum field value for a computed UDP checksum: a computed 0 is sent as 0xFFFF, because 0 in the field
+    /// means "no checksum" (RFC 768).
+    /// </summary>
+    public static ushort TransmittedChecksum(ushort computed) => computed == 0 ? (ushort)0xFFFF : computed;
 }

@@ -39,6 +39,16 @@ internal struct PacketLayout
 
     /// Where the IP packet ends inside the frame (its total or payload length, or the frame's end, whichever comes first).
     public readonly int End => _end;
+
+    /// Where the transport checksum field is in the frame — TCP, UDP, or ICMPv6 over IPv6 — or -1 when there is
+    /// none to touch (another protocol, a later fragment, an unreadable header). Valid after <see cref="LocateTransport"/>.
+    public readonly int TransportChecksumOffset => TransportKind switch
+    {
+        TransportKind.Tcp => Transport + 16,
+        TransportKind.Udp => Transport + 6,
+        TransportKind.IcmpV6 when IpVersion == 6 => Transport + 2,
+        _ => -1,
+    };
     // IPv4: the header length, or 0 for a later fragment (no transport header).
     private int _ipv4HeaderLength;
 
